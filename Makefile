@@ -1,0 +1,47 @@
+# ParkFlow: `make demo` runs the platform, `make test` runs the whole test suite.
+# Both set everything up first: a virtualenv in .venv with the pinned dependencies.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+
+.DEFAULT_GOAL := help
+.PHONY: help install test lint format demo bench lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -c constraints.txt -e ".[dev,bench]"
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install ParkFlow with pinned dependencies
+
+test: install  ## run the whole test suite (unit, integration, end-to-end)
+	$(BIN)/python -m pytest
+
+lint: install  ## ruff check + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install  ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+demo: install  ## run the platform on the embedded defaults
+	$(BIN)/parkflow demo
+
+bench: install  ## run the benchmarks (prints numbers; not part of CI)
+	$(BIN)/python benchmarks/parse.py
+
+lock:  ## re-resolve the dependencies into constraints.txt (in a scratch venv)
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e ".[dev,bench]"
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+	rm -rf .lock-venv
+
+clean:  ## remove the venv, caches and generated data
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis data

@@ -1,0 +1,1 @@
+"""Panel + hvplot dashboards for managers, reading published marts and the live API."""

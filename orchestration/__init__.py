@@ -1,0 +1,1 @@
+"""Dagster code location: assets, checks, schedules, sensors and resources under defs/."""

@@ -1,0 +1,102 @@
+"""Running a plugin safely: size limits, contract checks, and dead letters for rejects.
+
+Every layer that parses vendor payloads (the normalize agent, the HTTP ingest
+endpoint, `parkflow parse`) goes through `parse_payload`, so a bad payload or a
+buggy plugin becomes a dead letter with a reason instead of a crash.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from parkflow.events import CanonicalEvent, UtcTime, make_event_id, utc_now
+from parkflow.sdk import PayloadError, SourcePlugin, check_events
+
+log = logging.getLogger(__name__)
+
+#: Default largest payload accepted (1 MiB); see `Settings.max_payload_bytes`.
+DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """Events parsed from one payload, or the reason it was rejected."""
+
+    events: list[CanonicalEvent] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the payload was accepted."""
+        return self.error is None
+
+
+def parse_payload(
+    plugin: SourcePlugin, payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
+) -> ParseResult:
+    """Parse one payload with `plugin`; never raises for bad input or plugin bugs."""
+    if len(payload) > max_bytes:
+        return ParseResult(error=f"payload is {len(payload)} bytes, over the limit of {max_bytes}")
+    try:
+        return ParseResult(events=check_events(plugin, plugin.parse(payload)))
+    except PayloadError as exc:
+        return ParseResult(error=exc.reason or "payload rejected")
+    except Exception as exc:  # a plugin bug must not take the pipeline down
+        log.warning("plugin %s raised %s on a payload", plugin.name, type(exc).__name__)
+        return ParseResult(error=f"plugin {plugin.name} failed: {type(exc).__name__}: {exc}"[:500])
+
+
+class DeadLetter(BaseModel):
+    """A payload that could not become canonical events, kept with the reason why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dead_letter_id: str
+    source: str
+    reason: str
+    payload_b64: str
+    payload_size: int
+    received_at: UtcTime
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        source: str,
+        payload: bytes,
+        reason: str,
+        *,
+        received_at: datetime | None = None,
+        topic: str | None = None,
+        partition: int | None = None,
+        offset: int | None = None,
+    ) -> DeadLetter:
+        """A dead letter whose id is stable for the same source and bytes (re-sends dedupe)."""
+        digest = hashlib.sha256(payload).hexdigest()
+        return cls(
+            dead_letter_id=make_event_id(source, "deadletter", digest),
+            source=source,
+            reason=reason,
+            payload_b64=base64.b64encode(payload).decode(),
+            payload_size=len(payload),
+            received_at=received_at or utc_now(),
+            topic=topic,
+            partition=partition,
+            offset=offset,
+        )
+
+    @property
+    def payload(self) -> bytes:
+        """The original payload bytes."""
+        return base64.b64decode(self.payload_b64)
+
+
+__all__ = ["DeadLetter", "ParseResult", "PayloadError", "parse_payload"]

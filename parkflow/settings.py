@@ -1,0 +1,77 @@
+"""Settings of every ParkFlow process, read from `PARKFLOW_*` environment variables.
+
+One place reads the environment; everything else receives a `Settings`. The
+operations guide (docs/operations.md) has a table of every variable, and a test
+keeps that table and this class in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """ParkFlow configuration (environment variables prefixed `PARKFLOW_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="PARKFLOW_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Root of the lake, warehouse, published marts and Dagster home.",
+    )
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers (host:port,...). Unset: start the embedded broker.",
+    )
+    partitions: int = Field(default=4, ge=1, le=256, description="Partitions of new topics.")
+    plate_key: SecretStr | None = Field(
+        default=None,
+        description="Secret key for plate pseudonymisation (HMAC). Unset: a random key is "
+        "created once in <data_dir>/secrets/plate_key.",
+    )
+    hash_plates: bool = Field(
+        default=True, description="Replace plates by keyed hashes before they reach the lake."
+    )
+    plugins: str | None = Field(
+        default=None,
+        description="Comma-separated plugin names to load; unset loads every installed plugin.",
+    )
+    max_payload_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest vendor payload accepted, in bytes."
+    )
+
+    @property
+    def plugin_allowlist(self) -> frozenset[str] | None:
+        """The plugin names `PARKFLOW_PLUGINS` restricts loading to, or None for all."""
+        if self.plugins is None or not self.plugins.strip():
+            return None
+        return frozenset(name.strip() for name in self.plugins.split(",") if name.strip())
+
+    def resolve_plate_key(self) -> bytes:
+        """The plate key: from the environment, else a random key persisted in the data dir."""
+        if self.plate_key is not None:
+            return self.plate_key.get_secret_value().encode()
+        path = self.data_dir / "secrets" / "plate_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".plate_key.{os.getpid()}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            try:
+                os.link(tmp, path)  # atomic: the first process to create the key wins
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_text().strip().encode()
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment now."""
+    return Settings()
