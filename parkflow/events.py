@@ -105,7 +105,12 @@ def make_event_id(source: str, *vendor_key: object) -> str:
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
+    if value.tzinfo is UTC:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01 at +01:00 has no UTC instant
+        raise ValueError("timestamp is out of range") from None
 
 
 def _as_utc_not_future(value: datetime) -> datetime:
@@ -245,13 +250,16 @@ class TelemetryEvent(EventBase):
     current_a: Finite
     power_w: Finite | None = None
     battery_pct: Annotated[float, Field(ge=0, le=100)] | None = None
-    temperature_c: Annotated[float, Field(ge=-80, le=150)] | None = None
+    temperature_c: Finite | None = None  # kept as received: a broken sensor is an alert
     rssi_dbm: Annotated[float, Field(ge=-200, le=50)] | None = None
 
     @model_validator(mode="after")
     def _derive_power(self) -> TelemetryEvent:
         if self.power_w is None:
-            object.__setattr__(self, "power_w", round(self.voltage_v * self.current_a, 3))
+            power = round(self.voltage_v * self.current_a, 3)
+            if not math.isfinite(power):
+                raise ValueError("voltage x current is not a finite power")
+            object.__setattr__(self, "power_w", power)
         return self
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from parkflow.events import CanonicalEvent, UtcTime, make_event_id, utc_now
+from parkflow.plates import PlateHasher
 from parkflow.sdk import PayloadError, SourcePlugin, check_events
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,16 @@ def parse_payload(
     except Exception as exc:  # a plugin bug must not take the pipeline down
         log.warning("plugin %s raised %s on a payload", plugin.name, type(exc).__name__)
         return ParseResult(error=f"plugin {plugin.name} failed: {type(exc).__name__}: {exc}"[:500])
+
+
+def pseudonymise_plates(events: list[CanonicalEvent], hasher: PlateHasher) -> list[CanonicalEvent]:
+    """The events with every plate replaced by its keyed hash (see `parkflow.plates`)."""
+    return [
+        event.model_copy(update={"plate": hasher.pseudonymise(event.plate)})
+        if getattr(event, "plate", None)
+        else event
+        for event in events
+    ]
 
 
 class DeadLetter(BaseModel):
@@ -99,4 +110,4 @@ class DeadLetter(BaseModel):
         return base64.b64decode(self.payload_b64)
 
 
-__all__ = ["DeadLetter", "ParseResult", "PayloadError", "parse_payload"]
+__all__ = ["DeadLetter", "ParseResult", "PayloadError", "parse_payload", "pseudonymise_plates"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import EntryPoint, entry_points
 
 from parkflow.sdk import ENTRY_POINT_GROUP, SourcePlugin
@@ -111,11 +111,8 @@ class PluginRegistry:
         for record in records:
             if record.ok and record.name in self._plugins:
                 owner = next(r.package for r in self.records if r.name == record.name and r.ok)
-                record = PluginRecord(
-                    **{**record.__dict__, "plugin": None},
-                    problem=f"name {record.name!r} is already registered by package {owner}; "
-                    "ignored",
-                )
+                problem = f"name {record.name!r} is already registered by package {owner}; ignored"
+                record = replace(record, plugin=None, problem=problem)
             self.records.append(record)
             if record.ok:
                 self._plugins[record.name] = record.plugin
@@ -128,6 +125,11 @@ class PluginRegistry:
         found = entry_points(group=group)
         if allowlist is not None:
             found = [ep for ep in found if ep.name in allowlist]
+        return cls.from_entry_points(found)
+
+    @classmethod
+    def from_entry_points(cls, found: Iterable[EntryPoint]) -> PluginRegistry:
+        """Load the given entry points (duplicates and failures become problems)."""
         return cls(_load(ep) for ep in _ordered(found))
 
     @classmethod

@@ -1,1 +1,1 @@
-"""Faust streaming app: normalisation, session matching, device health, live occupancy, lake sink."""
+"""Faust streaming app: normalisation, session matching, device health, occupancy, lake sink."""

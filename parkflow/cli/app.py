@@ -1,12 +1,42 @@
-"""Root of the `parkflow` command line (typer)."""
+"""Root of the `parkflow` command line (typer): one sub-module per command group."""
+
+from __future__ import annotations
+
+from typing import Annotated
 
 import typer
+
+from parkflow import __version__
+from parkflow.cli import broker, demo, parse, plugins, simulate
 
 app = typer.Typer(
     name="parkflow",
     help="ParkFlow: open data platform for parking operations.",
     no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="rich",
 )
+app.add_typer(plugins.app, name="plugins")
+app.command("simulate")(simulate.simulate)
+app.command("parse")(parse.parse)
+app.command("broker")(broker.broker)
+app.command("demo")(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"parkflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """ParkFlow: vendor plugins, streaming session matching, dbt marts, Dagster, dashboards."""
 
 
 def main() -> None:

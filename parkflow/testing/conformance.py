@@ -102,7 +102,7 @@ def parse_outcome(plugin: SourcePlugin, payload: bytes) -> str | None:
         reason = exc.reason
         if not isinstance(reason, str) or not reason.strip():
             return f"PayloadError without a reason on {_short(payload)}"
-        if len(reason) > 1000 or "Traceback" in reason:
+        if len(reason) > 1000 or "Traceback (most recent call last)" in reason:
             return f"PayloadError reason is not a short message ({len(reason)} chars)"
     except Exception as exc:
         return f"raised {type(exc).__name__}: {str(exc)[:200]} on {_short(payload)}"

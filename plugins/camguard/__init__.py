@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, tzinfo
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
 from parkflow.events import CanonicalEvent, EntryEvent, EventType, ExitEvent, VehicleType
 from parkflow.sdk import (
@@ -53,15 +54,15 @@ _CLASS_NAMES = {
     VehicleType.BUS: "bus",
     VehicleType.UNKNOWN: "other",
 }
-MAX_READS_PER_PAYLOAD = 1000
+_UNKNOWN = VehicleType.UNKNOWN
+MAX_READS = 1000
 
 
-class _Vendor(BaseModel):
-    # Vendors add fields in new firmware: ignore what we do not read.
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+# The wire format as typed dicts: pydantic validates them in one Rust pass, about twice
+# as fast as nested models. Keys we do not read are ignored (new firmware adds fields).
 
 
-class Camera(_Vendor):
+class Camera(TypedDict):
     """The camera that saw the vehicle."""
 
     id: str
@@ -70,40 +71,34 @@ class Camera(_Vendor):
     lane: int | str
 
 
-class PlateRead(_Vendor):
+class PlateRead(TypedDict):
     """The plate as read: text and confidence in percent."""
 
     text: str
-    confidence: Annotated[float, Field(strict=True)]
-    country: str | None = None
+    confidence: Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
-class Vehicle(_Vendor):
-    """The vehicle classification."""
-
-    vehicle_class: str = Field(default="other", alias="class")
+Vehicle = TypedDict("Vehicle", {"class": NotRequired[str]})
 
 
-class Read(_Vendor):
+class Read(TypedDict):
     """One plate read."""
 
     id: str | int
     direction: str
     captured_at: str
     plate: PlateRead
-    vehicle: Vehicle | None = None
-    image_url: str | None = None
+    vehicle: NotRequired[Vehicle | None]
+    image_url: NotRequired[str | None]
 
 
-class Upload(_Vendor):
+class Upload(TypedDict):
     """A payload: one read, or a batch of buffered reads."""
 
-    schema_: Literal["camguard.anpr/v2"] = Field(default=SCHEMA, alias="schema")
+    schema: NotRequired[Literal["camguard.anpr/v2"]]
     camera: Camera
-    read: Read | None = None
-    reads: Annotated[list[Read], Field(min_length=1, max_length=MAX_READS_PER_PAYLOAD)] | None = (
-        None
-    )
+    read: NotRequired[Read]
+    reads: NotRequired[Annotated[list[Read], Field(min_length=1, max_length=MAX_READS)]]
 
 
 _upload = TypeAdapter(Upload)
@@ -126,32 +121,34 @@ class CamGuardPlugin(SourcePlugin):
             upload = _upload.validate_json(payload)
         except ValidationError as exc:
             raise PayloadError(describe_validation_error(exc)) from None
-        if upload.reads is not None:
-            reads = upload.reads
-        elif upload.read is not None:
-            reads = [upload.read]
-        else:
-            raise PayloadError("payload has neither 'read' nor 'reads'")
-        return [self._to_event(upload.camera, read) for read in reads]
+        reads = upload.get("reads")
+        if reads is None:
+            read = upload.get("read")
+            if read is None:
+                raise PayloadError("payload has neither 'read' nor 'reads'")
+            reads = [read]
+        camera = upload["camera"]
+        return [self._to_event(camera, read) for read in reads]
 
     def _to_event(self, camera: Camera, read: Read) -> CanonicalEvent:
-        model = _DIRECTIONS.get(read.direction.lower())
+        model = _DIRECTIONS.get(read["direction"].lower())
         if model is None:
-            raise PayloadError(f"direction must be 'in' or 'out', got {read.direction[:20]!r}")
-        vehicle_class = read.vehicle.vehicle_class.lower() if read.vehicle else "other"
+            raise PayloadError(f"direction must be 'in' or 'out', got {read['direction'][:20]!r}")
+        vehicle = read.get("vehicle") or {}
+        plate = read["plate"]
         return build_event(
             model,
-            event_id=make_event_id(self.name, read.id),
-            facility_id=camera.site,
-            device_id=camera.id,
-            gate_id=camera.gate,
-            lane=str(camera.lane),
-            ts=read.captured_at,
+            event_id=make_event_id(self.name, read["id"]),
+            facility_id=camera["site"],
+            device_id=camera["id"],
+            gate_id=camera["gate"],
+            lane=str(camera["lane"]),
+            ts=read["captured_at"],
             source=self.name,
-            plate=read.plate.text,
-            plate_confidence=round(read.plate.confidence / 100, 4),
-            vehicle_type=_VEHICLE_CLASSES.get(vehicle_class, VehicleType.UNKNOWN),
-            image_url=read.image_url,
+            plate=plate["text"],
+            plate_confidence=round(plate["confidence"] / 100, 4),
+            vehicle_type=_VEHICLE_CLASSES.get(vehicle.get("class", "other").lower(), _UNKNOWN),
+            image_url=read.get("image_url"),
         )
 
     def simulate(self, events: Sequence[CanonicalEvent], tz: tzinfo = UTC) -> bytes:

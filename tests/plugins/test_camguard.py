@@ -44,8 +44,11 @@ def test_exit_read_with_lower_case_spaced_plate(plugin):
 
 def test_offline_batch_upload_gives_one_event_per_read(plugin):
     events = plugin.parse(sample(plugin, "offline_batch_upload.json"))
-    assert [e.vehicle_type for e in events] == [VehicleType.VAN, VehicleType.MOTORCYCLE,
-                                                VehicleType.BUS]  # fmt: skip
+    assert [e.vehicle_type for e in events] == [
+        VehicleType.VAN,
+        VehicleType.MOTORCYCLE,
+        VehicleType.BUS,
+    ]
     assert len({e.event_id for e in events}) == 3
 
 

@@ -1,0 +1,1 @@
+"""Dagster definitions, one sub-package per area (sources, lake, dbt, quality, serving)."""

@@ -1,0 +1,5 @@
+"""`python -m parkflow ...` is the `parkflow` command."""
+
+from parkflow.cli import main
+
+main()
