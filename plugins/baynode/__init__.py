@@ -32,13 +32,11 @@ import re
 import struct
 import zlib
 from collections.abc import Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from typing import Annotated, Any
 
 import orjson
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -47,7 +45,7 @@ from pydantic import (
     ValidationError,
 )
 
-from parkflow.events import BayStatusEvent, CanonicalEvent, EventType, TelemetryEvent
+from parkflow.events import BayStatusEvent, CanonicalEvent, EventType, TelemetryEvent, UtcTime
 from parkflow.sdk import (
     PayloadError,
     SourcePlugin,
@@ -70,13 +68,6 @@ LOW_BATTERY_PCT = 15
 _FRAME = struct.Struct(">BBBhHHH")
 _HEX = re.compile(r"[0-9A-Fa-f]*")
 _NOT_HEX = re.compile(r"[^0-9A-Fa-f]")
-
-
-def _to_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00
-        raise ValueError("time is out of range") from None
 
 
 class _Vendor(BaseModel):
@@ -104,7 +95,7 @@ class Uplink(_Vendor):
     """One uplink as the network server forwards it."""
 
     deveui: Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{16}$")]
-    received_at: Annotated[AwareDatetime, AfterValidator(_to_utc)]
+    received_at: UtcTime
     fport: Annotated[int, Field(strict=True)]
     fcnt: Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)]
     payload_hex: Annotated[str, StringConstraints(max_length=512)]
@@ -183,7 +174,7 @@ class BayNodePlugin(SourcePlugin):
         _, flags, battery, temperature, millivolts, current, _ = decode_frame(uplink.payload_hex)
         rssi = uplink.rx.rssi if uplink.rx is not None else None
         # frame counters restart when a sensor rejoins: the uplink time keeps ids unique
-        received = uplink.received_at.astimezone(UTC).isoformat()
+        received = uplink.received_at.isoformat()
         common: dict[str, Any] = {
             "facility_id": attributes.facility,
             "device_id": deveui,

@@ -39,8 +39,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
-from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from parkflow.events import (
     CanonicalEvent,
@@ -80,27 +79,13 @@ _STATUSES = {"OK": PaymentStatus.COMPLETED, "PD": PaymentStatus.PENDING, "KO": P
 _STATUS_CODES = {status: code for code, status in _STATUSES.items()}
 _METHOD_HELP = "CC (credit card), DC (debit card), MP (mobile payment) or CA (cash)"
 _STATUS_HELP = "OK (completed), PD (pending) or KO (failed)"
-_zones: dict[str, ZoneInfo] = {}
-
-
-@cache
-def _known_zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
 
 
 def _zone(name: str) -> ZoneInfo:
-    """The IANA zone of a `tz` field (cached), or PayloadError."""
-    zone = _zones.get(name)
-    if zone is None:
-        if not name:
-            raise PayloadError("tz is empty; give an IANA time zone such as Europe/Amsterdam")
-        if name not in _known_zone_names():
-            raise PayloadError(
-                f"unknown time zone {name[:40]!r} (use an IANA name such as Europe/Amsterdam)"
-            )
-        zone = zone_info(name)
-        _zones[name] = zone  # bounded: only known zone names get here
-    return zone
+    """The IANA zone of a `tz` field, or PayloadError."""
+    if not name:
+        raise PayloadError("tz is empty; give an IANA time zone such as Europe/Amsterdam")
+    return zone_info(name)
 
 
 def _time(text: str, zone: ZoneInfo, column: str) -> datetime:
@@ -167,8 +152,9 @@ def _local_text(moment: datetime) -> str:
 def _zone_for(tz: tzinfo) -> tuple[str, tzinfo]:
     """The `tz` field and zone to render in: `tz` itself when it is an IANA zone, else UTC."""
     key = getattr(tz, "key", None)
-    if isinstance(key, str) and key in _known_zone_names():
-        return key, tz
+    if isinstance(key, str):
+        with suppress(PayloadError):
+            return key, zone_info(key)
     return "UTC", UTC
 
 

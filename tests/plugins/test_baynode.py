@@ -164,7 +164,7 @@ def test_every_invalid_sample_is_covered(plugin):
         ({"attributes": {"facility": "FAC-002", "bay": "B-017"}}, "has no zone attribute"),
         ({"fcnt": -1}, "fcnt: Input should be greater than or equal to 0"),
         ({"fcnt": "1532"}, "fcnt: Input should be a valid integer"),
-        ({"received_at": "0001-01-01T00:00:00+14:00"}, "received_at: time is out of range"),
+        ({"received_at": "0001-01-01T00:00:00+14:00"}, "received_at: timestamp is out of range"),
         ({"rx": {"rssi": "-97"}}, "rx.rssi: Input should be a valid number"),
     ],
 )
