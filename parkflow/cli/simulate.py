@@ -104,8 +104,8 @@ def simulate(
     }
     try:
         base = FaultRates.none() if clean else FaultRates()
-        faults = base.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-        faults = FaultRates.model_validate(faults.model_dump())
+        given = {name: rate for name, rate in overrides.items() if rate is not None}
+        faults = FaultRates(**{**base.model_dump(), **given})
         if live:
             begin = datetime.now(UTC).replace(microsecond=0)
             speed = speed or 1.0

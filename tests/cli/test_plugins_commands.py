@@ -27,11 +27,28 @@ def test_list_as_json(cli):
     assert {row["package"] for row in rows if row["name"] in BUILT_IN} == {"parkflow"}
 
 
-def test_check_prints_a_passing_report(cli):
-    result = cli("plugins", "check", "camguard", "--examples", "40")
+def test_check_prints_a_passing_report_for_every_plugin(cli):
+    result = cli("plugins", "check", "--examples", "20")
     assert result.exit_code == 0, result.output
-    assert "PASS" in result.output and "FAIL" not in result.output
+    assert "FAIL" not in result.output
+    for name in BUILT_IN:
+        assert name in result.output
+    assert result.output.count("PASS") == len(BUILT_IN) * 8
     assert "all plugins keep the contract" in result.output
+
+
+def test_check_fails_on_a_plugin_that_breaks_the_contract(cli, monkeypatch):
+    from parkflow import registry
+    from tests.core.fake_plugins import LeakyPlugin
+
+    monkeypatch.setattr(
+        registry, "discover_plugins", lambda: registry.PluginRegistry.of(LeakyPlugin())
+    )
+    monkeypatch.setattr("parkflow.cli.plugins.discover_plugins", registry.discover_plugins)
+    result = cli("plugins", "check", "--examples", "100")
+    assert result.exit_code == 1
+    assert "FAIL" in result.output
+    assert "1 plugin(s) break the contract" in result.output
 
 
 def test_check_of_an_unknown_plugin_says_which_exist(cli):
