@@ -1,0 +1,1 @@
+"""Plain-Python streaming rules (no Faust): shared by the agents and by batch replay."""

@@ -1,0 +1,430 @@
+"""Session matching: entries, payments and exits of one vehicle become parking sessions.
+
+Plain Python with no Faust in it: the sessions agent is a thin shell around
+`SessionMatcher`, and batch replay (tests, benchmarks, backfills) uses it as is.
+State is one `VehicleState` per (facility, plate) key in a mapping the caller
+owns (a dict, or a changelog-backed Faust Table), so a restart resumes from it.
+
+The rules (ARCHITECTURE, "Session matching rules"):
+
+1. An entry opens a session; its id is the entry's event id.
+2. Payments accumulate on the session: COMPLETED adds, REFUNDED subtracts.
+3. An exit closes the open session: CLOSED, duration = exit ts - entry ts.
+4. An entry while a session is open closes the old one as ABANDONED (missed exit).
+5. A session open longer than the facility's max stay is emitted ABANDONED.
+6. An exit with no session to close waits `grace` in event time for a late
+   entry; after that it is an UNMATCHED_EXIT anomaly.
+7. The same event id twice is processed once (the repeat is a DUPLICATE_EVENT anomaly).
+8. Nothing is dropped silently: every input is a session part or an anomaly.
+
+Events can arrive out of order. Each key keeps its recent sessions in entry
+order, so a late exit closes the session it belongs to (correcting one that
+was abandoned meanwhile), and a late entry claims exits and payments waiting
+for it. Every change emits the whole session again with a higher `version`;
+readers keep the latest version per session id. Times are event times: the
+same input gives the same output in the stream and in a replay.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from parkflow.events import (
+    CanonicalEvent,
+    EntryEvent,
+    EventType,
+    ExitEvent,
+    PaymentEvent,
+    PaymentStatus,
+    UtcTime,
+)
+from parkflow.records import (
+    AnomalyRecord,
+    AnomalyType,
+    CloseReason,
+    SessionRecord,
+    SessionStatus,
+)
+
+DEFAULT_GRACE = timedelta(minutes=10)
+DEFAULT_MAX_STAY = timedelta(hours=72)
+#: How long a finished session, and the event ids of a vehicle, are remembered: late
+#: payments and refunds still find their session, and re-sent events are recognised.
+DEFAULT_RETENTION = timedelta(hours=48)
+_PAYMENT_SIGN = {PaymentStatus.COMPLETED: 1, PaymentStatus.REFUNDED: -1}
+
+
+class Waiting(BaseModel):
+    """An exit or payment waiting for the entry it belongs to (rule 6)."""
+
+    event_id: str
+    event_type: EventType
+    facility_id: str
+    plate: str
+    ts: UtcTime
+    device_id: str
+    amount: Decimal = Decimal("0.00")
+    status: PaymentStatus | None = None
+
+    @classmethod
+    def of(cls, event: ExitEvent | PaymentEvent) -> Waiting:
+        """What to remember of an exit or a payment while it waits."""
+        payment = isinstance(event, PaymentEvent)
+        return cls(
+            event_id=event.event_id,
+            event_type=event.event_type,
+            facility_id=event.facility_id,
+            plate=event.plate,
+            ts=event.ts,
+            device_id=event.device_id,
+            amount=event.amount if payment else Decimal("0.00"),
+            status=event.status if payment else None,
+        )
+
+
+class VehicleState(BaseModel):
+    """Everything the matcher remembers about one vehicle at one facility."""
+
+    sessions: list[SessionRecord] = Field(default_factory=list)  # recent ones, by entry time
+    waiting: list[Waiting] = Field(default_factory=list)
+    seen: dict[str, UtcTime] = Field(default_factory=dict)  # event id -> event ts
+
+
+@dataclass
+class MatchResult:
+    """What one input (or one timer tick) produced."""
+
+    sessions: list[SessionRecord] = field(default_factory=list)
+    anomalies: list[AnomalyRecord] = field(default_factory=list)
+
+    def extend(self, other: MatchResult) -> None:
+        """Append another result's rows."""
+        self.sessions += other.sessions
+        self.anomalies += other.anomalies
+
+
+def is_session_part(event: CanonicalEvent) -> bool:
+    """True for entries, exits and gated-site payments (the matcher's inputs)."""
+    if isinstance(event, EntryEvent | ExitEvent):
+        return True
+    return isinstance(event, PaymentEvent) and event.plate is not None and event.paid_until is None
+
+
+def vehicle_key(facility_id: str, plate: str) -> str:
+    """The state key of a vehicle at a facility (also the Kafka key of its events)."""
+    return f"{facility_id}|{plate}"
+
+
+class SessionMatcher:
+    """Matches the entry, payment and exit events of vehicles into sessions."""
+
+    def __init__(
+        self,
+        state: MutableMapping[str, VehicleState],
+        *,
+        grace: timedelta = DEFAULT_GRACE,
+        max_stay: Mapping[str, timedelta] | None = None,
+        default_max_stay: timedelta = DEFAULT_MAX_STAY,
+        retention: timedelta = DEFAULT_RETENTION,
+    ) -> None:
+        self.state = state
+        self.grace = grace
+        self.max_stay = dict(max_stay or {})
+        self.default_max_stay = default_max_stay
+        self.retention = retention
+        self._timers: list[tuple[datetime, str]] | None = None  # (deadline, key) heap
+
+    # --- input -----------------------------------------------------------------------------
+
+    def on_event(self, event: CanonicalEvent) -> MatchResult:
+        """Apply one entry, exit or payment; other events are not session parts (ignored).
+
+        Street-meter payments (no plate, or a `paid_until`) pay for time at a meter, not
+        for a gated stay: they are not session parts either.
+        """
+        if not is_session_part(event):
+            return MatchResult()
+        plate = event.plate
+        key = vehicle_key(event.facility_id, plate)
+        vehicle = self.state.get(key) or VehicleState()
+        if event.event_id in vehicle.seen:
+            return MatchResult(
+                anomalies=[
+                    _anomaly(AnomalyType.DUPLICATE_EVENT, event, event.ts, "event id seen before")
+                ]
+            )
+        vehicle.seen[event.event_id] = event.ts
+        if isinstance(event, EntryEvent):
+            result = self._entry(vehicle, event)
+        elif isinstance(event, ExitEvent):
+            result = self._exit(vehicle, event)
+        else:
+            result = self._payment(vehicle, event)
+        self.state[key] = vehicle
+        self._schedule(key, vehicle)
+        return result
+
+    def _entry(self, vehicle: VehicleState, event: EntryEvent) -> MatchResult:
+        result = MatchResult()
+        session = SessionRecord(
+            session_id=event.event_id,
+            facility_id=event.facility_id,
+            plate=event.plate,
+            status=SessionStatus.OPEN,
+            entry_event_id=event.event_id,
+            entry_ts=event.ts,
+            entry_device_id=event.device_id,
+            updated_at=event.ts,
+        )
+        later = [s for s in vehicle.sessions if s.entry_ts > event.ts]
+        earlier = [s for s in vehicle.sessions if s.entry_ts <= event.ts]
+        # rule 4: a newer entry means the open session before it missed its exit
+        if earlier and earlier[-1].status is SessionStatus.OPEN:
+            abandoned = _advance(
+                earlier[-1],
+                event.ts,
+                status=SessionStatus.ABANDONED,
+                close_reason=CloseReason.NEW_ENTRY,
+            )
+            earlier[-1] = abandoned
+            result.sessions.append(abandoned)
+        # exits and payments that arrived before their (late) entry
+        next_entry = later[0].entry_ts if later else None
+        claimed = [
+            w
+            for w in vehicle.waiting
+            if w.ts >= event.ts and (next_entry is None or w.ts < next_entry)
+        ]
+        for payment in (w for w in claimed if w.event_type is EventType.PAYMENT):
+            session = _with_payment(session, payment.status, payment.amount, payment.ts)
+        exits = [w for w in claimed if w.event_type is EventType.EXIT]
+        if exits:
+            first_exit = min(exits, key=lambda w: w.ts)
+            session = _close(session, first_exit.event_id, first_exit.ts, first_exit.device_id)
+            claimed = [w for w in claimed if w.event_type is EventType.PAYMENT or w is first_exit]
+        elif later:  # an older entry arriving late, superseded by the newer one
+            session = _advance(
+                session,
+                session.updated_at,
+                status=SessionStatus.ABANDONED,
+                close_reason=CloseReason.NEW_ENTRY,
+            )
+        vehicle.waiting = [w for w in vehicle.waiting if w not in claimed]
+        vehicle.sessions = [*earlier, session, *later]
+        result.sessions.append(session)
+        return result
+
+    def _exit(self, vehicle: VehicleState, event: ExitEvent) -> MatchResult:
+        index = self._session_for(vehicle, event.ts)
+        if index is not None:
+            session = vehicle.sessions[index]
+            if session.status is not SessionStatus.CLOSED:
+                # an open session closes (rule 3); an abandoned one was only missing this exit
+                closed = _close(session, event.event_id, event.ts, event.device_id)
+                vehicle.sessions[index] = closed
+                return MatchResult(sessions=[closed])
+        vehicle.waiting.append(Waiting.of(event))
+        return MatchResult()
+
+    def _payment(self, vehicle: VehicleState, event: PaymentEvent) -> MatchResult:
+        index = self._session_for(vehicle, event.ts)
+        if index is None:
+            vehicle.waiting.append(Waiting.of(event))
+            return MatchResult()
+        paid = _with_payment(vehicle.sessions[index], event.status, event.amount, event.ts)
+        vehicle.sessions[index] = paid
+        return MatchResult(sessions=[paid])
+
+    @staticmethod
+    def _session_for(vehicle: VehicleState, ts: datetime) -> int | None:
+        """Index of the newest session that had started by `ts`."""
+        for index in range(len(vehicle.sessions) - 1, -1, -1):
+            if vehicle.sessions[index].entry_ts <= ts:
+                return index
+        return None
+
+    # --- timers ----------------------------------------------------------------------------
+
+    def advance(self, now: datetime) -> MatchResult:
+        """Event time reached `now`: expire waiting exits (rule 6), over-long stays (rule 5),
+        and forget what is older than the retention window.
+
+        Only keys with a deadline before `now` are visited (a heap of deadlines, rebuilt
+        from the state after a restart), so a tick costs nothing when nothing is due.
+        """
+        if self._timers is None:
+            self._timers = []
+            for key, vehicle in self.state.items():
+                self._schedule(key, vehicle)
+        result = MatchResult()
+        while self._timers and self._timers[0][0] < now:
+            _, key = heapq.heappop(self._timers)
+            vehicle = self.state.get(key)
+            if vehicle is None:
+                continue
+            changed = self._expire(vehicle, now, result)
+            if not vehicle.sessions and not vehicle.waiting and not vehicle.seen:
+                del self.state[key]
+                continue
+            if changed:
+                self.state[key] = vehicle
+            self._schedule(key, vehicle)
+        return result
+
+    def _schedule(self, key: str, vehicle: VehicleState) -> None:
+        """Remember when `key` next needs a look: its earliest expiry or eviction."""
+        if self._timers is None:
+            return  # built from the whole state on the first advance
+        deadlines = [w.ts + self.grace for w in vehicle.waiting]
+        for session in vehicle.sessions:
+            if session.status is SessionStatus.OPEN:
+                deadlines.append(session.entry_ts + self._max_stay(session.facility_id))
+            else:
+                deadlines.append((session.exit_ts or session.updated_at) + self.retention)
+        if vehicle.seen:
+            deadlines.append(min(vehicle.seen.values()) + self.retention)
+        if deadlines:
+            heapq.heappush(self._timers, (min(deadlines), key))
+
+    def _max_stay(self, facility_id: str) -> timedelta:
+        return self.max_stay.get(facility_id, self.default_max_stay)
+
+    def _expire(self, vehicle: VehicleState, now: datetime, result: MatchResult) -> bool:
+        changed = False
+        for index, session in enumerate(vehicle.sessions):
+            limit = self._max_stay(session.facility_id)
+            if session.status is SessionStatus.OPEN and now - session.entry_ts > limit:
+                abandoned = _advance(
+                    session,
+                    session.entry_ts + limit,
+                    status=SessionStatus.ABANDONED,
+                    close_reason=CloseReason.MAX_STAY,
+                )
+                vehicle.sessions[index] = abandoned
+                result.sessions.append(abandoned)
+                changed = True
+        expired = [w for w in vehicle.waiting if now - w.ts > self.grace]
+        for waiting in expired:
+            kind = (
+                AnomalyType.UNMATCHED_EXIT
+                if waiting.event_type is EventType.EXIT
+                else AnomalyType.UNMATCHED_PAYMENT
+            )
+            result.anomalies.append(
+                _anomaly(
+                    kind, waiting, now, f"no entry within {self.grace.total_seconds() / 60:g} min"
+                )
+            )
+        if expired:
+            vehicle.waiting = [w for w in vehicle.waiting if w not in expired]
+            changed = True
+        horizon = now - self.retention
+        kept = [
+            s
+            for s in vehicle.sessions
+            if s.status is SessionStatus.OPEN or (s.exit_ts or s.updated_at) >= horizon
+        ]
+        seen = {i: ts for i, ts in vehicle.seen.items() if ts >= horizon}
+        if len(kept) != len(vehicle.sessions) or len(seen) != len(vehicle.seen):
+            vehicle.sessions, vehicle.seen, changed = kept, seen, True
+        return changed
+
+
+def _anomaly(
+    kind: AnomalyType, source: CanonicalEvent | Waiting, detected_at: datetime, detail: str
+) -> AnomalyRecord:
+    """An anomaly row; its id depends on kind and event only, so replays and repeats dedupe."""
+    return AnomalyRecord(
+        anomaly_id=AnomalyRecord.make_id(kind, source.event_id),
+        anomaly_type=kind,
+        facility_id=source.facility_id,
+        event_id=source.event_id,
+        event_type=source.event_type.value,
+        plate=source.plate,
+        ts=source.ts,
+        detected_at=detected_at,
+        detail=detail,
+    )
+
+
+# --- session transitions (each returns a new version) ----------------------------------------
+
+
+def _advance(session: SessionRecord, at: datetime, **changes: object) -> SessionRecord:
+    return session.model_copy(
+        update={
+            **changes,
+            "version": session.version + 1,
+            "updated_at": max(at, session.updated_at),
+        }
+    )
+
+
+def _close(session: SessionRecord, exit_id: str, exit_ts: datetime, device: str) -> SessionRecord:
+    return _advance(
+        session,
+        exit_ts,
+        status=SessionStatus.CLOSED,
+        close_reason=CloseReason.EXIT,
+        exit_event_id=exit_id,
+        exit_ts=exit_ts,
+        exit_device_id=device,
+        duration_s=int((exit_ts - session.entry_ts).total_seconds()),
+    )
+
+
+def _with_payment(
+    session: SessionRecord, status: PaymentStatus | None, amount: Decimal, ts: datetime
+) -> SessionRecord:
+    sign = _PAYMENT_SIGN.get(status, 0)
+    return _advance(
+        session, ts, amount_paid=session.amount_paid + sign * amount, payments=session.payments + 1
+    )
+
+
+def match_stream(
+    events: Iterable[CanonicalEvent],
+    matcher: SessionMatcher | None = None,
+    *,
+    tick: timedelta = timedelta(minutes=1),
+    until: datetime | None = None,
+) -> MatchResult:
+    """Batch replay: events in arrival order, event time advanced as the stream agent does.
+
+    The watermark is the newest event time seen; timers run each time it passes
+    another `tick`, and once more at `until` (default: the watermark) at the end.
+    """
+    matcher = matcher or SessionMatcher({})
+    result = MatchResult()
+    watermark = next_tick = None
+    for event in events:
+        if not is_session_part(event):
+            continue
+        result.extend(matcher.on_event(event))
+        if watermark is None or event.ts > watermark:
+            watermark = event.ts
+        if next_tick is None:
+            next_tick = watermark + tick
+        elif watermark >= next_tick:
+            result.extend(matcher.advance(watermark))
+            next_tick = watermark + tick
+    end = until or watermark
+    if end is not None:
+        result.extend(matcher.advance(end))
+    return result
+
+
+def latest_versions(sessions: Iterable[SessionRecord]) -> dict[str, SessionRecord]:
+    """The newest version of each session (what the marts keep)."""
+    newest: dict[str, SessionRecord] = {}
+    for session in sessions:
+        kept = newest.get(session.session_id)
+        if kept is None or session.version > kept.version:
+            newest[session.session_id] = session
+    return newest
