@@ -1,0 +1,166 @@
+"""The lake: where the streaming layer lands its rows, and the schemas dbt reads them with.
+
+Layout under `<data dir>/lake/raw/`::
+
+    <table>/date=YYYY-MM-DD/<uuid>.parquet
+
+one folder per table (`TABLES`), Hive-partitioned by the UTC date of each row's
+event time. Files are written under a temporary name and renamed, so a reader
+never sees half a file; the writer is at-least-once (a crash can write a batch
+twice), so every table has an id column that readers de-duplicate on.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from parkflow.events import EventBase, EventType
+from parkflow.parsing import DeadLetter
+from parkflow.records import AlertRecord, AnomalyRecord, SessionRecord
+
+_TS = pa.timestamp("us", tz="UTC")
+_MONEY = pa.decimal128(12, 2)
+
+#: Canonical events, all types in one wide table (`event_type` says which columns apply).
+#: A bay's state is `bay_occupied` (bool); a counting system's reading is `occupied` (int).
+EVENTS = pa.schema(
+    [
+        ("event_id", pa.string()), ("event_type", pa.string()), ("facility_id", pa.string()),
+        ("device_id", pa.string()), ("ts", _TS), ("ingested_at", _TS), ("source", pa.string()),
+        ("flags", pa.list_(pa.string())),
+        ("plate", pa.string()), ("plate_confidence", pa.float64()), ("gate_id", pa.string()),
+        ("lane", pa.string()), ("vehicle_type", pa.string()), ("image_url", pa.string()),
+        ("transaction_id", pa.string()), ("amount", _MONEY), ("currency", pa.string()),
+        ("method", pa.string()), ("status", pa.string()), ("paid_until", _TS),
+        ("zone_id", pa.string()), ("bay_id", pa.string()), ("bay_occupied", pa.bool_()),
+        ("occupied", pa.int64()), ("capacity", pa.int64()),
+        ("voltage_v", pa.float64()), ("current_a", pa.float64()), ("power_w", pa.float64()),
+        ("battery_pct", pa.float64()), ("temperature_c", pa.float64()), ("rssi_dbm", pa.float64()),
+    ]
+)  # fmt: skip
+
+SESSIONS = pa.schema(
+    [
+        ("session_id", pa.string()), ("facility_id", pa.string()), ("plate", pa.string()),
+        ("status", pa.string()), ("entry_event_id", pa.string()), ("entry_ts", _TS),
+        ("entry_device_id", pa.string()), ("exit_event_id", pa.string()), ("exit_ts", _TS),
+        ("exit_device_id", pa.string()), ("duration_s", pa.int64()), ("amount_paid", _MONEY),
+        ("payments", pa.int64()), ("close_reason", pa.string()), ("version", pa.int64()),
+        ("updated_at", _TS),
+    ]
+)  # fmt: skip
+
+ANOMALIES = pa.schema(
+    [
+        ("anomaly_id", pa.string()), ("anomaly_type", pa.string()), ("facility_id", pa.string()),
+        ("event_id", pa.string()), ("event_type", pa.string()), ("plate", pa.string()),
+        ("ts", _TS), ("detected_at", _TS), ("detail", pa.string()),
+    ]
+)  # fmt: skip
+
+ALERTS = pa.schema(
+    [
+        ("alert_id", pa.string()), ("alert_type", pa.string()), ("severity", pa.string()),
+        ("state", pa.string()), ("facility_id", pa.string()), ("subject_id", pa.string()),
+        ("opened_at", _TS), ("resolved_at", _TS), ("ts", _TS), ("value", pa.float64()),
+        ("detail", pa.string()), ("version", pa.int64()),
+    ]
+)  # fmt: skip
+
+DEADLETTER = pa.schema(
+    [
+        ("dead_letter_id", pa.string()), ("source", pa.string()), ("reason", pa.string()),
+        ("payload_b64", pa.string()), ("payload_size", pa.int64()), ("received_at", _TS),
+        ("topic", pa.string()), ("partition", pa.int64()), ("offset", pa.int64()),
+    ]
+)  # fmt: skip
+
+#: Lake tables: schema, and the column whose UTC date partitions the rows.
+TABLES: dict[str, tuple[pa.Schema, str]] = {
+    "events": (EVENTS, "ts"),
+    "sessions": (SESSIONS, "entry_ts"),
+    "anomalies": (ANOMALIES, "ts"),
+    "alerts": (ALERTS, "opened_at"),
+    "deadletter": (DEADLETTER, "received_at"),
+}
+
+_RENAMED = {EventType.BAY_STATUS: {"occupied": "bay_occupied"}}
+
+
+def event_row(event: EventBase) -> dict[str, Any]:
+    """A canonical event as a row of the events table."""
+    row = event.model_dump()
+    for old, new in _RENAMED.get(event.event_type, {}).items():
+        row[new] = row.pop(old)
+    return row
+
+
+Record = SessionRecord | AnomalyRecord | AlertRecord | DeadLetter
+ROW_OF: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "events": event_row,
+    "sessions": SessionRecord.model_dump,
+    "anomalies": AnomalyRecord.model_dump,
+    "alerts": AlertRecord.model_dump,
+    "deadletter": DeadLetter.model_dump,
+}
+
+
+def raw_dir(data_dir: Path) -> Path:
+    """`<data dir>/lake/raw`."""
+    return data_dir / "lake" / "raw"
+
+
+def table_dir(data_dir: Path, table: str) -> Path:
+    """The folder of one lake table."""
+    return raw_dir(data_dir) / table
+
+
+class LakeWriter:
+    """Appends rows to the lake's tables: one Parquet file per table and date per call."""
+
+    def __init__(self, data_dir: Path, *, compression: str = "zstd") -> None:
+        self.data_dir = data_dir
+        self.compression = compression
+
+    def write(self, table: str, records: Iterable[Any]) -> list[Path]:
+        """Append `records` (models of the table's kind) and return the files written."""
+        schema, date_column = TABLES[table]
+        to_row = ROW_OF[table]
+        by_date: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in records:
+            row = to_row(record)
+            moment: datetime = row[date_column]
+            by_date[moment.strftime("%Y-%m-%d")].append(row)
+        written = []
+        for day, rows in sorted(by_date.items()):
+            folder = table_dir(self.data_dir, table) / f"date={day}"
+            written.append(self._write_file(folder, pa.Table.from_pylist(rows, schema=schema)))
+        return written
+
+    def _write_file(self, folder: Path, rows: pa.Table) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{uuid.uuid4().hex}.parquet"
+        temporary = folder / f".{name}.tmp"
+        pq.write_table(rows, temporary, compression=self.compression)
+        final = folder / name
+        os.replace(temporary, final)  # atomic: readers see the whole file or none
+        return final
+
+
+def read_table(data_dir: Path, table: str) -> pa.Table:
+    """Every row of a lake table (tests and small tools; dbt reads the files itself)."""
+    folder = table_dir(data_dir, table)
+    schema = TABLES[table][0]
+    files = sorted(folder.glob("date=*/*.parquet")) if folder.exists() else []
+    if not files:
+        return schema.empty_table()
+    return pa.concat_tables(pq.read_table(f, schema=schema) for f in files)

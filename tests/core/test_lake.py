@@ -1,0 +1,100 @@
+"""The lake: partitioned Parquet files that DuckDB (and so dbt) reads directly."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import duckdb
+
+from parkflow.events import (
+    BayStatusEvent,
+    EntryEvent,
+    OccupancyCountEvent,
+    PaymentEvent,
+    TelemetryEvent,
+)
+from parkflow.lake import TABLES, LakeWriter, read_table, table_dir
+from parkflow.parsing import DeadLetter
+from parkflow.records import SessionRecord, SessionStatus
+
+DAY = datetime(2026, 11, 16, 23, 59, 30, tzinfo=UTC)
+BASE = {"facility_id": "FAC-001", "device_id": "D-1", "source": "camguard"}
+
+
+def events():
+    return [
+        EntryEvent(
+            **BASE, event_id="e1", ts=DAY, plate="AB12", plate_confidence=0.9, gate_id="G", lane="1"
+        ),
+        PaymentEvent(
+            **BASE | {"source": "paymaster"},
+            event_id="p1",
+            ts=DAY + timedelta(minutes=1),
+            transaction_id="t1",
+            amount="7.50",
+            currency="EUR",
+            method="CASH",
+            status="COMPLETED",
+        ),
+        BayStatusEvent(
+            **BASE | {"source": "baynode"},
+            event_id="b1",
+            ts=DAY,
+            zone_id="Z-01",
+            bay_id="B-1",
+            occupied=True,
+        ),
+        OccupancyCountEvent(
+            **BASE | {"source": "citycount"}, event_id="c1", ts=DAY, occupied=-2, capacity=10
+        ),
+        TelemetryEvent(
+            **BASE | {"source": "voltwatch"}, event_id="t1", ts=DAY, voltage_v=230, current_a=1.5
+        ),
+    ]
+
+
+def test_rows_land_partitioned_by_event_date_and_read_back(tmp_path):
+    files = LakeWriter(tmp_path).write("events", events())
+    assert sorted(p.parent.name for p in files) == ["date=2026-11-16", "date=2026-11-17"]
+    assert not list(table_dir(tmp_path, "events").rglob(".*.tmp"))
+    table = read_table(tmp_path, "events")
+    assert table.num_rows == 5
+    rows = {r["event_id"]: r for r in table.to_pylist()}
+    assert rows["p1"]["amount"] == Decimal("7.50")
+    assert rows["b1"]["bay_occupied"] is True
+    assert rows["c1"]["occupied"] == -2
+    assert rows["c1"]["flags"] == ["NEGATIVE_COUNT"]
+    assert rows["t1"]["power_w"] == 345.0
+
+
+def test_duckdb_reads_the_lake_with_hive_partitions(tmp_path):
+    writer = LakeWriter(tmp_path)
+    writer.write("events", events())
+    writer.write("events", events()[:1])  # at-least-once: a batch written twice
+    pattern = str(table_dir(tmp_path, "events") / "*" / "*.parquet")
+    con = duckdb.connect()
+    rows = con.execute(
+        "select date, count(*), count(distinct event_id)"
+        " from read_parquet(?, hive_partitioning=true) group by date order by date",
+        [pattern],
+    ).fetchall()
+    assert [(str(d), n, u) for d, n, u in rows] == [("2026-11-16", 5, 4), ("2026-11-17", 1, 1)]
+
+
+def test_every_table_takes_its_records(tmp_path):
+    writer = LakeWriter(tmp_path)
+    session = SessionRecord(
+        session_id="e1",
+        facility_id="FAC-001",
+        plate="AB12",
+        status=SessionStatus.OPEN,
+        entry_event_id="e1",
+        entry_ts=DAY,
+        entry_device_id="CAM",
+        updated_at=DAY,
+    )
+    writer.write("sessions", [session])
+    writer.write("deadletter", [DeadLetter.of("camguard", b"{", "bad JSON", received_at=DAY)])
+    assert read_table(tmp_path, "sessions").to_pylist()[0]["status"] == "OPEN"
+    assert read_table(tmp_path, "deadletter").num_rows == 1
+    assert read_table(tmp_path, "alerts").num_rows == 0
+    assert set(TABLES) == {"events", "sessions", "anomalies", "alerts", "deadletter"}
