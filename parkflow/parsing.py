@@ -90,10 +90,14 @@ class DeadLetter(BaseModel):
         partition: int | None = None,
         offset: int | None = None,
     ) -> DeadLetter:
-        """A dead letter whose id is stable for the same source and bytes (re-sends dedupe)."""
-        digest = hashlib.sha256(payload).hexdigest()
+        """A dead letter with a stable id: the Kafka message's position when known (a
+        re-delivery is the same dead letter), else the source and the bytes."""
+        if topic is not None and partition is not None and offset is not None:
+            identity: tuple[object, ...] = (topic, partition, offset)
+        else:
+            identity = (hashlib.sha256(payload).hexdigest(),)
         return cls(
-            dead_letter_id=make_event_id(source, "deadletter", digest),
+            dead_letter_id=make_event_id(source, "deadletter", *identity),
             source=source,
             reason=reason,
             payload_b64=base64.b64encode(payload).decode(),

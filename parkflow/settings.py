@@ -41,6 +41,25 @@ class Settings(BaseSettings):
         default=None,
         description="Comma-separated plugin names to load; unset loads every installed plugin.",
     )
+    worker_host: str = Field(
+        default="127.0.0.1",
+        description="Interface the worker's web server (live API, ingest) binds.",
+    )
+    worker_port: int = Field(
+        default=6066, ge=0, le=65535, description="Port of the worker's web server."
+    )
+    kafka_session_timeout_s: float = Field(
+        default=6.0,
+        gt=0,
+        description="Consumer-group session timeout. Short, because the embedded broker holds a "
+        "JoinGroup for half of it; raise it on a busy production cluster.",
+    )
+    sink_flush_s: float = Field(
+        default=2.0, gt=0, description="Longest a row waits before the Parquet sink writes it."
+    )
+    sink_max_rows: int = Field(
+        default=5000, ge=1, description="Rows per batch: a full batch is written at once."
+    )
     max_payload_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest vendor payload accepted, in bytes."
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from parkflow import __version__
-from parkflow.cli import broker, demo, parse, plugins, simulate
+from parkflow.cli import broker, demo, parse, plugins, simulate, worker
 
 app = typer.Typer(
     name="parkflow",
@@ -20,6 +20,7 @@ app.add_typer(plugins.app, name="plugins")
 app.command("simulate")(simulate.simulate)
 app.command("parse")(parse.parse)
 app.command("broker")(broker.broker)
+app.command("worker")(worker.worker)
 app.command("demo")(demo.demo)
 
 

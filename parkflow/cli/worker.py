@@ -1,0 +1,45 @@
+"""`parkflow worker`: the streaming worker (Faust), with the embedded broker when needed."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from parkflow.broker import BrokerError, EmbeddedBroker
+from parkflow.cli.console import console, fail
+from parkflow.settings import load_settings
+
+
+def worker(
+    web_port: Annotated[
+        int | None, typer.Option(help="Port of the live API and ingest endpoint (default 6066).")
+    ] = None,
+    loglevel: Annotated[str, typer.Option(help="crit, error, warn, info or debug.")] = "warn",
+) -> None:
+    """Run the streaming worker: normalize, sessions, devices, occupancy, lake sinks.
+
+    With PARKFLOW_KAFKA_BOOTSTRAP unset it first starts the embedded broker
+    (memory only) on a free local port and prints its address.
+    """
+    settings = load_settings()
+    embedded = None
+    if not settings.kafka_bootstrap:
+        try:
+            embedded = EmbeddedBroker().start()
+        except BrokerError as exc:
+            fail(str(exc))
+        os.environ["PARKFLOW_KAFKA_BOOTSTRAP"] = embedded.bootstrap
+        console.print(f"embedded broker on [bold]{embedded.bootstrap}[/] (memory only)")
+    if web_port is not None:
+        os.environ["PARKFLOW_WORKER_PORT"] = str(web_port)
+    try:
+        import faust
+
+        from streaming.app import app
+
+        faust.Worker(app, loglevel=loglevel.upper()).execute_from_commandline()
+    finally:
+        if embedded is not None:
+            embedded.stop()

@@ -1,0 +1,1 @@
+"""Faust agents: thin shells that feed the plain rules in `streaming.rules` and land rows."""
