@@ -23,6 +23,9 @@ TOPIC_CONFIGS = {
     "retention.bytes": "-1",
 }
 
+#: Changelog topics of the worker's tables: compacted, kept until compaction.
+CHANGELOG_CONFIGS = {"cleanup.policy": "compact", "retention.ms": "-1", "retention.bytes": "-1"}
+
 
 def raw_topic(vendor: str) -> str:
     """The topic a vendor's raw payloads arrive on."""

@@ -8,7 +8,9 @@ owns (a dict, or a changelog-backed Faust Table), so a restart resumes from it.
 The rules (ARCHITECTURE, "Session matching rules"):
 
 1. An entry opens a session; its id is the entry's event id.
-2. Payments accumulate on the session: COMPLETED adds, REFUNDED subtracts.
+2. Payments accumulate on the session: COMPLETED adds, REFUNDED subtracts. A payment
+   made after the last exit first waits `grace` for a newer entry (it is more often
+   early than late); then it counts for the session before it (paid after leaving).
 3. An exit closes the open session: CLOSED, duration = exit ts - entry ts.
 4. An entry while a session is open closes the old one as ABANDONED (missed exit).
 5. A session open longer than the facility's max stay is emitted ABANDONED.
@@ -88,12 +90,20 @@ class Waiting(BaseModel):
         )
 
 
+class Seen(BaseModel):
+    """An event id the matcher has processed: its event time and, from Kafka, its position."""
+
+    ts: UtcTime
+    at: str | None = None
+
+
 class VehicleState(BaseModel):
     """Everything the matcher remembers about one vehicle at one facility."""
 
     sessions: list[SessionRecord] = Field(default_factory=list)  # recent ones, by entry time
+    paid: dict[str, list[Waiting]] = Field(default_factory=dict)  # session id -> its payments
     waiting: list[Waiting] = Field(default_factory=list)
-    seen: dict[str, UtcTime] = Field(default_factory=dict)  # event id -> event ts
+    seen: dict[str, Seen] = Field(default_factory=dict)  # event id -> when and where
 
 
 @dataclass
@@ -142,24 +152,30 @@ class SessionMatcher:
 
     # --- input -----------------------------------------------------------------------------
 
-    def on_event(self, event: CanonicalEvent) -> MatchResult:
+    def on_event(self, event: CanonicalEvent, at: str | None = None) -> MatchResult:
         """Apply one entry, exit or payment; other events are not session parts (ignored).
 
         Street-meter payments (no plate, or a `paid_until`) pay for time at a meter, not
-        for a gated stay: they are not session parts either.
+        for a gated stay: they are not session parts either. `at` is where the event was
+        read from (e.g. "topic:partition:offset"): the same event read again from the same
+        place is a re-delivery after a restart and is skipped silently, while the same id
+        from anywhere else is a duplicate sent by the device (rule 7).
         """
         if not is_session_part(event):
             return MatchResult()
         plate = event.plate
         key = vehicle_key(event.facility_id, plate)
         vehicle = self.state.get(key) or VehicleState()
-        if event.event_id in vehicle.seen:
+        seen = vehicle.seen.get(event.event_id)
+        if seen is not None:
+            if at is not None and seen.at == at:
+                return MatchResult()
             return MatchResult(
                 anomalies=[
                     _anomaly(AnomalyType.DUPLICATE_EVENT, event, event.ts, "event id seen before")
                 ]
             )
-        vehicle.seen[event.event_id] = event.ts
+        vehicle.seen[event.event_id] = Seen(ts=event.ts, at=at)
         if isinstance(event, EntryEvent):
             result = self._entry(vehicle, event)
         elif isinstance(event, ExitEvent):
@@ -186,14 +202,15 @@ class SessionMatcher:
         earlier = [s for s in vehicle.sessions if s.entry_ts <= event.ts]
         # rule 4: a newer entry means the open session before it missed its exit
         if earlier and earlier[-1].status is SessionStatus.OPEN:
-            abandoned = _advance(
+            earlier[-1] = _advance(
                 earlier[-1],
                 event.ts,
                 status=SessionStatus.ABANDONED,
                 close_reason=CloseReason.NEW_ENTRY,
             )
-            earlier[-1] = abandoned
-            result.sessions.append(abandoned)
+            result.sessions.append(earlier[-1])
+        vehicle.sessions = [*earlier, session, *later]
+        index = len(earlier)
         # exits and payments that arrived before their (late) entry
         next_entry = later[0].entry_ts if later else None
         claimed = [
@@ -201,45 +218,78 @@ class SessionMatcher:
             for w in vehicle.waiting
             if w.ts >= event.ts and (next_entry is None or w.ts < next_entry)
         ]
-        for payment in (w for w in claimed if w.event_type is EventType.PAYMENT):
-            session = _with_payment(session, payment.status, payment.amount, payment.ts)
         exits = [w for w in claimed if w.event_type is EventType.EXIT]
-        if exits:
-            first_exit = min(exits, key=lambda w: w.ts)
-            session = _close(session, first_exit.event_id, first_exit.ts, first_exit.device_id)
-            claimed = [w for w in claimed if w.event_type is EventType.PAYMENT or w is first_exit]
+        first_exit = min(exits, key=lambda w: w.ts) if exits else None
+        payments = [w for w in claimed if w.event_type is EventType.PAYMENT]
+        taken = [*payments, first_exit] if first_exit else payments
+        vehicle.waiting = [w for w in vehicle.waiting if not any(w is t for t in taken)]
+        if first_exit is not None:
+            result.sessions += self._close(vehicle, index, first_exit)
         elif later:  # an older entry arriving late, superseded by the newer one
-            session = _advance(
+            vehicle.sessions[index] = _advance(
                 session,
                 session.updated_at,
                 status=SessionStatus.ABANDONED,
                 close_reason=CloseReason.NEW_ENTRY,
             )
-        vehicle.waiting = [w for w in vehicle.waiting if w not in claimed]
-        vehicle.sessions = [*earlier, session, *later]
-        result.sessions.append(session)
+        for payment in payments:
+            result.sessions += self._place_payment(vehicle, payment)
+        result.sessions.append(vehicle.sessions[index])
         return result
 
     def _exit(self, vehicle: VehicleState, event: ExitEvent) -> MatchResult:
         index = self._session_for(vehicle, event.ts)
-        if index is not None:
-            session = vehicle.sessions[index]
-            if session.status is not SessionStatus.CLOSED:
-                # an open session closes (rule 3); an abandoned one was only missing this exit
-                closed = _close(session, event.event_id, event.ts, event.device_id)
-                vehicle.sessions[index] = closed
-                return MatchResult(sessions=[closed])
+        if index is not None and vehicle.sessions[index].status is not SessionStatus.CLOSED:
+            # an open session closes (rule 3); an abandoned one was only missing this exit
+            return MatchResult(sessions=self._close(vehicle, index, Waiting.of(event)))
         vehicle.waiting.append(Waiting.of(event))
         return MatchResult()
 
     def _payment(self, vehicle: VehicleState, event: PaymentEvent) -> MatchResult:
-        index = self._session_for(vehicle, event.ts)
-        if index is None:
-            vehicle.waiting.append(Waiting.of(event))
-            return MatchResult()
-        paid = _with_payment(vehicle.sessions[index], event.status, event.amount, event.ts)
-        vehicle.sessions[index] = paid
-        return MatchResult(sessions=[paid])
+        return MatchResult(sessions=self._place_payment(vehicle, Waiting.of(event)))
+
+    def _place_payment(self, vehicle: VehicleState, payment: Waiting) -> list[SessionRecord]:
+        """Attach a payment to its session, or let it wait for an entry still on its way."""
+        index = self._session_for(vehicle, payment.ts)
+        if index is None or _after_exit(vehicle.sessions[index], payment):
+            # before any entry, or a payment after the last exit: most likely for an entry
+            # that has not arrived yet; it waits like an exit does
+            vehicle.waiting.append(payment)
+            return []
+        return [self._attach(vehicle, index, payment)]
+
+    @staticmethod
+    def _attach(vehicle: VehicleState, index: int, payment: Waiting) -> SessionRecord:
+        session = vehicle.sessions[index]
+        payments = vehicle.paid.setdefault(session.session_id, [])
+        payments.append(payment)
+        vehicle.sessions[index] = _with_payments(session, payments, payment.ts)
+        return vehicle.sessions[index]
+
+    def _close(self, vehicle: VehicleState, index: int, exit_: Waiting) -> list[SessionRecord]:
+        """Close a session with its exit; payments made after that exit were not for it."""
+        session = vehicle.sessions[index]
+        closed = _advance(
+            session,
+            exit_.ts,
+            status=SessionStatus.CLOSED,
+            close_reason=CloseReason.EXIT,
+            exit_event_id=exit_.event_id,
+            exit_ts=exit_.ts,
+            exit_device_id=exit_.device_id,
+            duration_s=int((exit_.ts - session.entry_ts).total_seconds()),
+        )
+        payments = vehicle.paid.get(session.session_id, [])
+        moved = [p for p in payments if _after_exit(closed, p)]
+        if moved:
+            kept = [p for p in payments if p not in moved]
+            vehicle.paid[session.session_id] = kept
+            closed = _with_payments(closed, kept, exit_.ts)
+        vehicle.sessions[index] = closed
+        changed = [closed]
+        for payment in moved:
+            changed += self._place_payment(vehicle, payment)
+        return changed
 
     @staticmethod
     def _session_for(vehicle: VehicleState, ts: datetime) -> int | None:
@@ -277,6 +327,10 @@ class SessionMatcher:
             self._schedule(key, vehicle)
         return result
 
+    def reset_timers(self) -> None:
+        """Forget the deadline index (after the state was replaced); rebuilt on next advance."""
+        self._timers = None
+
     def _schedule(self, key: str, vehicle: VehicleState) -> None:
         """Remember when `key` next needs a look: its earliest expiry or eviction."""
         if self._timers is None:
@@ -288,7 +342,7 @@ class SessionMatcher:
             else:
                 deadlines.append((session.exit_ts or session.updated_at) + self.retention)
         if vehicle.seen:
-            deadlines.append(min(vehicle.seen.values()) + self.retention)
+            deadlines.append(min(seen.ts for seen in vehicle.seen.values()) + self.retention)
         if deadlines:
             heapq.heappush(self._timers, (min(deadlines), key))
 
@@ -311,6 +365,11 @@ class SessionMatcher:
                 changed = True
         expired = [w for w in vehicle.waiting if now - w.ts > self.grace]
         for waiting in expired:
+            index = self._session_for(vehicle, waiting.ts)
+            if waiting.event_type is EventType.PAYMENT and index is not None:
+                # no newer entry came: a payment made after leaving (paying later online)
+                result.sessions.append(self._attach(vehicle, index, waiting))
+                continue
             kind = (
                 AnomalyType.UNMATCHED_EXIT
                 if waiting.event_type is EventType.EXIT
@@ -330,9 +389,11 @@ class SessionMatcher:
             for s in vehicle.sessions
             if s.status is SessionStatus.OPEN or (s.exit_ts or s.updated_at) >= horizon
         ]
-        seen = {i: ts for i, ts in vehicle.seen.items() if ts >= horizon}
+        seen = {i: s for i, s in vehicle.seen.items() if s.ts >= horizon}
         if len(kept) != len(vehicle.sessions) or len(seen) != len(vehicle.seen):
             vehicle.sessions, vehicle.seen, changed = kept, seen, True
+            ids = {s.session_id for s in kept}
+            vehicle.paid = {sid: p for sid, p in vehicle.paid.items() if sid in ids}
         return changed
 
 
@@ -366,26 +427,19 @@ def _advance(session: SessionRecord, at: datetime, **changes: object) -> Session
     )
 
 
-def _close(session: SessionRecord, exit_id: str, exit_ts: datetime, device: str) -> SessionRecord:
-    return _advance(
-        session,
-        exit_ts,
-        status=SessionStatus.CLOSED,
-        close_reason=CloseReason.EXIT,
-        exit_event_id=exit_id,
-        exit_ts=exit_ts,
-        exit_device_id=device,
-        duration_s=int((exit_ts - session.entry_ts).total_seconds()),
+def _after_exit(session: SessionRecord, payment: Waiting) -> bool:
+    """A payment (not a refund) made after the session's exit."""
+    return (
+        payment.status is not PaymentStatus.REFUNDED
+        and session.exit_ts is not None
+        and payment.ts > session.exit_ts
     )
 
 
-def _with_payment(
-    session: SessionRecord, status: PaymentStatus | None, amount: Decimal, ts: datetime
-) -> SessionRecord:
-    sign = _PAYMENT_SIGN.get(status, 0)
-    return _advance(
-        session, ts, amount_paid=session.amount_paid + sign * amount, payments=session.payments + 1
-    )
+def _with_payments(session: SessionRecord, payments: list[Waiting], at: datetime) -> SessionRecord:
+    """The session with its amount and count recomputed from its payments."""
+    amount = sum((_PAYMENT_SIGN.get(p.status, 0) * p.amount for p in payments), Decimal("0.00"))
+    return _advance(session, at, amount_paid=amount, payments=len(payments))
 
 
 def match_stream(

@@ -361,3 +361,36 @@ def test_replays_give_identical_rows():
         result.extend(matcher.advance(at(100)))
         runs.append(result)
     assert runs[0] == runs[1]
+
+
+def test_a_redelivery_from_the_same_position_is_skipped_silently(matcher):
+    matcher.on_event(entry("e1", 0), at="parking.events:3:41")
+    assert matcher.on_event(entry("e1", 0), at="parking.events:3:41") == MatchResult()
+    resent = matcher.on_event(entry("e1", 0), at="parking.events:0:7")
+    assert resent.anomalies[0].anomaly_type is AnomalyType.DUPLICATE_EVENT
+
+
+def test_a_payment_after_the_exit_waits_for_the_next_entry_of_that_plate(matcher):
+    feed(matcher, entry("e1", 0), exit_("x1", 60))
+    assert matcher.on_event(pay("p2", 200, "8.00")).sessions == []
+    session = latest(feed(matcher, entry("e2", 150)))["e2"]
+    assert session.amount_paid == Decimal("8.00")
+    first = matcher.state[vehicle_key(FAC, "AB12CD")].sessions[0]
+    assert first.amount_paid == Decimal("0.00")
+
+
+def test_a_payment_after_the_exit_with_no_new_entry_counts_for_the_last_session(matcher):
+    feed(matcher, entry("e1", 0), exit_("x1", 60))
+    matcher.on_event(pay("p2", 70, "8.00"))
+    result = matcher.advance(at(81))
+    assert result.anomalies == []
+    assert result.sessions[0].amount_paid == Decimal("8.00")
+
+
+def test_a_payment_taken_by_the_previous_session_moves_when_its_exit_shows_it_was_later(matcher):
+    """Out of order: session 2's payment arrives while session 1 still looks open."""
+    feed(matcher, entry("e1", 0), pay("p2", 200, "8.00"))
+    result = latest(feed(matcher, exit_("x1", 60), entry("e2", 150), exit_("x2", 240)))
+    first = matcher.state[vehicle_key(FAC, "AB12CD")].sessions[0]
+    assert first.amount_paid == Decimal("0.00")
+    assert result["e2"].amount_paid == Decimal("8.00")
