@@ -15,6 +15,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 EVENTS_TOPIC = "parking.events"
 DEADLETTER_TOPIC = "parking.deadletter"
+OCCUPANCY_TOPIC = "parking.occupancy"
 
 #: Explicit configs of every topic ParkFlow creates.
 TOPIC_CONFIGS = {

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     sink_max_rows: int = Field(
         default=5000, ge=1, description="Rows per batch: a full batch is written at once."
     )
+    ingest_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token required by POST /ingest/{vendor}; unset disables HTTP ingest.",
+    )
     max_payload_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest vendor payload accepted, in bytes."
     )

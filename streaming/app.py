@@ -47,4 +47,4 @@ app = faust.App(
 
 # the agents register themselves on `app` when imported
 from streaming import web  # noqa: E402, F401
-from streaming.agents import normalize, sessions, sinks  # noqa: E402, F401
+from streaming.agents import devices, normalize, occupancy, sessions, sinks  # noqa: E402, F401

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, TOPIC_CONFIGS, raw_topic
+from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC, TOPIC_CONFIGS, raw_topic
 from streaming.app import app, plugins
 
 
@@ -14,3 +14,4 @@ def _topic(*names: str):
 raw = _topic(*(raw_topic(name) for name in plugins.names()))
 events = _topic(EVENTS_TOPIC)
 deadletter = _topic(DEADLETTER_TOPIC)
+occupancy = _topic(OCCUPANCY_TOPIC)  # entries, exits, bays and counts, keyed by facility

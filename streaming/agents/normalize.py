@@ -1,5 +1,9 @@
 """normalize: vendor payloads on raw.<vendor> -> canonical events on parking.events.
 
+Entries, exits, bay states and counts also go to parking.occupancy keyed by
+facility, so one worker counts a whole facility (and its capacity alerts are
+right) however many workers share the load.
+
 The plugin parses (`parse_payload` never raises), plates are pseudonymised
 before anything leaves this step, and each event is keyed so that what belongs
 together shares a partition. A payload that cannot be parsed goes to
@@ -10,14 +14,15 @@ from __future__ import annotations
 
 import logging
 
-from parkflow.events import event_to_json
+from parkflow.events import EventType, event_to_json
 from parkflow.parsing import DeadLetter, parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
-from streaming import topics
+from streaming import metrics, topics
 from streaming.app import app, plugins, settings
 from streaming.keys import partition_key
 
 log = logging.getLogger(__name__)
+OCCUPANCY_TYPES = {EventType.ENTRY, EventType.EXIT, EventType.BAY_STATUS, EventType.OCCUPANCY_COUNT}
 hasher = PlateHasher(settings.resolve_plate_key()) if settings.hash_plates else None
 
 
@@ -42,9 +47,13 @@ async def normalize(stream) -> None:
                     offset=message.offset,
                 )
                 await topics.deadletter.send(key=vendor.encode(), value=letter.model_dump_json())
+                metrics.inc("parkflow_payloads_total", vendor=vendor, outcome="dead_letter")
                 continue
+            metrics.inc("parkflow_payloads_total", vendor=vendor, outcome="parsed")
             events = pseudonymise_plates(result.events, hasher) if hasher else result.events
             for canonical in events:
-                await topics.events.send(
-                    key=partition_key(canonical), value=event_to_json(canonical)
-                )
+                encoded = event_to_json(canonical)
+                metrics.inc("parkflow_events_total", type=canonical.event_type.value)
+                await topics.events.send(key=partition_key(canonical), value=encoded)
+                if canonical.event_type in OCCUPANCY_TYPES:  # counted per facility: re-keyed
+                    await topics.occupancy.send(key=canonical.facility_id.encode(), value=encoded)

@@ -8,28 +8,22 @@ readers de-duplicate by id).
 
 from __future__ import annotations
 
-import asyncio
-
 from parkflow.events import event_from_json
-from parkflow.lake import LakeWriter
 from parkflow.parsing import DeadLetter
 from streaming import topics
 from streaming.app import app, settings
-
-writer = LakeWriter(settings.data_dir)
+from streaming.sink import land
 
 
 @app.agent(topics.events)
 async def events_sink(stream) -> None:
     """parking.events -> lake/raw/events."""
     async for batch in stream.take_events(settings.sink_max_rows, within=settings.sink_flush_s):
-        rows = [event_from_json(event.value) for event in batch]
-        await asyncio.to_thread(writer.write, "events", rows)
+        await land("events", [event_from_json(event.value) for event in batch])
 
 
 @app.agent(topics.deadletter)
 async def deadletter_sink(stream) -> None:
     """parking.deadletter -> lake/raw/deadletter."""
     async for batch in stream.take_events(settings.sink_max_rows, within=settings.sink_flush_s):
-        rows = [DeadLetter.model_validate_json(event.value) for event in batch]
-        await asyncio.to_thread(writer.write, "deadletter", rows)
+        await land("deadletter", [DeadLetter.model_validate_json(e.value) for e in batch])

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from parkflow.broker import EmbeddedBroker, free_port
 
 VENV_BIN = Path(sys.executable).parent
+INGEST_TOKEN = "test-ingest-token-0123456789"
 
 
 class WorkerProcess:
@@ -35,7 +37,7 @@ class WorkerProcess:
     def start(self, timeout: float = 90) -> WorkerProcess:
         env = {**os.environ, "PARKFLOW_KAFKA_BOOTSTRAP": self.bootstrap,
                "PARKFLOW_DATA_DIR": str(self.data_dir), "PARKFLOW_PLATE_KEY": "k" * 32,
-               "PARKFLOW_SINK_FLUSH_S": "0.5"}  # fmt: skip
+               "PARKFLOW_SINK_FLUSH_S": "0.5", "PARKFLOW_INGEST_TOKEN": INGEST_TOKEN}  # fmt: skip
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -58,6 +60,20 @@ class WorkerProcess:
     def get(self, path: str) -> dict:
         with urllib.request.urlopen(self.url + path, timeout=5) as response:
             return json.loads(response.read())
+
+    def request(self, method: str, path: str, body: bytes = b"", token: str | None = None):
+        """(status, parsed JSON or text) of an HTTP call to the worker."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        call = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(call, timeout=15) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw.decode()
 
     def stop(self) -> int:
         if self.process is None or self.process.poll() is not None:

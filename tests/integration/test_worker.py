@@ -4,15 +4,17 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
-from parkflow.events import event_from_dict
+from parkflow.events import event_from_dict, make_event_id
 from parkflow.lake import read_table
 from parkflow.records import SessionRecord
 from parkflow.registry import PluginRegistry
 from parkflow.settings import Settings
 from parkflow.simulator import FaultRates, KafkaSink, SimulationConfig, run_simulation
 from streaming.rules.sessions import latest_versions, match_stream
+from tests.integration.conftest import INGEST_TOKEN
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +33,7 @@ def simulated(worker):
     """A quarter day at three facilities, sent through Kafka: 5% of payloads corrupted,
     misreads and missed exits at field rates (no late delivery: arrival order = time order)."""
     faults = FaultRates.none().model_copy(
-        update={"garbage": 0.05, "misread": 0.03, "missing_exit": 0.05}
+        update={"garbage": 0.05, "misread": 0.03, "missing_exit": 0.05, "out_of_range": 0.02}
     )
     config = SimulationConfig(
         start=datetime(2026, 11, 16, 5, tzinfo=UTC), days=0.3, facilities=3, seed=12, faults=faults
@@ -121,3 +123,96 @@ def _event_dicts(worker):
             row["occupied"] = row.pop("bay_occupied")
         row["flags"] = tuple(row.get("flags") or ())
         yield row
+
+
+def test_live_occupancy_agrees_with_the_lake(worker, simulated):
+    """Vehicles inside = entries - exits; zones = occupied bays; counted = the last reading."""
+    expected_events = sum(v.events for v in simulated.vendors.values())
+    assert wait_for(lambda: read_table(worker.data_dir, "events").num_rows >= expected_events)
+    events = {e["event_id"]: e for e in _event_dicts(worker)}.values()
+    inside = sum(
+        1 if e["event_type"] == "entry" else -1
+        for e in events
+        if e["event_type"] in ("entry", "exit") and e["facility_id"] == "FAC-001"
+    )
+    bays: dict[tuple[str, str], tuple] = {}
+    counts = []
+    for e in sorted(events, key=lambda e: e["ts"]):
+        if e["event_type"] == "bay_status":
+            bays[(e["zone_id"], e["bay_id"])] = e["occupied"]
+        elif e["event_type"] == "occupancy_count":
+            counts.append(e["occupied"])
+
+    def live() -> dict:
+        rows = worker.get("/live/occupancy")["occupancy"]
+        return {(r["facility_id"], r["zone_id"]): r["occupied"] for r in rows}
+
+    expected = {
+        ("FAC-001", None): inside,
+        ("FAC-003", None): counts[-1],
+        ("FAC-002", "Z-01"): sum(v for (z, _), v in bays.items() if z == "Z-01"),
+        ("FAC-002", "Z-02"): sum(v for (z, _), v in bays.items() if z == "Z-02"),
+    }
+    assert wait_for(lambda: {k: live().get(k) for k in expected} == expected)
+
+
+def test_device_alerts_land_in_the_lake_and_show_live(worker, simulated):
+    assert wait_for(lambda: read_table(worker.data_dir, "alerts").num_rows > 0)
+    alerts = read_table(worker.data_dir, "alerts").to_pylist()
+    kinds = {a["alert_type"] for a in alerts}
+    assert {"HIGH_POWER", "INVALID_DATA"} & kinds
+    live = worker.get("/live/alerts")["alerts"]
+    assert all(a["state"] == "OPEN" for a in live)
+    devices = worker.get("/live/devices")["devices"]
+    assert devices and all(0 <= d["health_score"] <= 100 for d in devices)
+
+
+def test_metrics_count_what_flowed(worker, simulated):
+    status, text = worker.request("GET", "/metrics")
+    assert status == 200
+    assert 'parkflow_payloads_total{outcome="dead_letter",vendor=' in text
+    assert 'parkflow_sink_rows_total{table="events"}' in text
+    assert "parkflow_consumer_lag{" in text
+
+
+CAMERA_READ = (
+    b'{"camera":{"id":"FAC-001-CAM-IN-1","site":"FAC-001","gate":"G-IN-1","lane":1},'
+    b'"read":{"id":"http-1","direction":"in","captured_at":"2026-11-20T08:00:00Z",'
+    b'"plate":{"text":"HT-101-P","confidence":90}}}'
+)
+
+
+def test_ingest_needs_the_token(worker):
+    assert worker.request("POST", "/ingest/camguard", CAMERA_READ)[0] == 401
+    assert worker.request("POST", "/ingest/camguard", CAMERA_READ, token="wrong")[0] == 401
+
+
+def test_ingest_of_an_unknown_vendor_lists_the_known_ones(worker):
+    status, body = worker.request("POST", "/ingest/acme", CAMERA_READ, token=INGEST_TOKEN)
+    assert status == 404
+    assert "camguard" in body["vendors"]
+
+
+def test_ingest_accepts_a_good_payload_and_explains_a_bad_one(worker):
+    assert worker.request("POST", "/ingest/camguard", CAMERA_READ, token=INGEST_TOKEN) == (
+        202,
+        {"accepted": 1},
+    )
+    status, body = worker.request("POST", "/ingest/camguard", b"{oops", token=INGEST_TOKEN)
+    assert status == 422
+    assert "Invalid JSON" in body["error"]
+    assert wait_for(
+        lambda: any(
+            e["event_id"] == make_event_id("camguard", "http-1")
+            for e in read_table(worker.data_dir, "events").to_pylist()
+        )
+    )
+
+
+def test_bulk_ingest_accepts_the_good_and_reports_the_bad_by_index(worker):
+    good = orjson.loads(CAMERA_READ.replace(b"http-1", b"http-2"))
+    body = orjson.dumps([good, "not json at all", good | {"read": {}}])
+    status, answer = worker.request("POST", "/ingest/camguard/bulk", body, token=INGEST_TOKEN)
+    assert status == 207
+    assert answer["accepted"] == 1
+    assert [r["index"] for r in answer["rejected"]] == [1, 2]

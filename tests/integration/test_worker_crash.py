@@ -70,15 +70,24 @@ def test_sigkill_mid_stream_then_restart(stream_broker, tmp_path):
                 len({r["event_id"] for r in read_table(tmp_path, "events").to_pylist()})
                 >= expected_events
             ),
-            timeout=90,
+            timeout=180,
         )
         events = sorted(
             {e.event_id: e for e in map(_event_from_row, _event_dicts(_Dir(tmp_path)))}.values(),
             key=lambda e: (e.ts, e.event_id),
         )
         expected = session_outcomes(latest_versions(match_stream(events).sessions).values())
-        assert wait_for(
-            lambda: session_outcomes(lake_sessions(tmp_path).values()) == expected, timeout=60
+        settled = wait_for(
+            lambda: session_outcomes(lake_sessions(tmp_path).values()) == expected, timeout=120
+        )
+        got = session_outcomes(lake_sessions(tmp_path).values())
+        wrong = {
+            k: (expected.get(k), got.get(k))
+            for k in expected.keys() | got.keys()
+            if expected.get(k) != got.get(k)
+        }
+        assert settled, (
+            f"{len(wrong)} sessions differ from the replay, e.g. {list(wrong.items())[:3]}"
         )
         after = lake_sessions(tmp_path)
         closed_after_restart = [i for i in open_at_kill if after[i].status is SessionStatus.CLOSED]

@@ -1,0 +1,100 @@
+"""devices: telemetry on parking.events -> device alerts and health, state in a changelog.
+
+Powered devices (gate controllers, pay stations, chargers) report every minute
+and are offline after 2 minutes of silence (ARCHITECTURE). Battery bay sensors
+send a heartbeat every hour: for them (plugin `baynode`) silence means offline
+after `SENSOR_OFFLINE_AFTER`, or every sensor would always be offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from parkflow.events import TelemetryEvent, event_from_json
+from parkflow.records import AlertRecord
+from streaming import metrics, topics
+from streaming.app import app, settings
+from streaming.clock import EventClock
+from streaming.rules.devices import DeviceMonitor, LastSeen
+from streaming.sink import land
+from streaming.state import DurableState, PrefixedView, durable_table
+
+SENSOR_SOURCES = {"baynode"}
+SENSOR_OFFLINE_AFTER = timedelta(hours=3)
+_TELEMETRY = b'"event_type":"telemetry"'
+
+
+def _decode(key: str, stored: dict) -> LastSeen | AlertRecord:
+    return (
+        AlertRecord.model_validate(stored) if ":alert:" in key else LastSeen.model_validate(stored)
+    )
+
+
+def _owner(key: str) -> str:
+    """'<group>:seen:<device>' and '<group>:alert:<device>|<type>' belong to the device."""
+    return key.split(":", 2)[2].split("|")[0]
+
+
+table = durable_table(app, "device_state", settings.partitions)
+state: DurableState = DurableState(
+    table, encode=lambda value: value.model_dump(mode="json"), decode=_decode, owner=_owner
+)
+monitors = {
+    "powered": DeviceMonitor(
+        PrefixedView(state, "powered:seen:"), PrefixedView(state, "powered:alert:")
+    ),
+    "sensor": DeviceMonitor(
+        PrefixedView(state, "sensor:seen:"),
+        PrefixedView(state, "sensor:alert:"),
+        offline_after=SENSOR_OFFLINE_AFTER,
+        stale_after=SENSOR_OFFLINE_AFTER,
+    ),
+}
+clock = EventClock()
+lock = asyncio.Lock()
+
+
+def monitor_for(event: TelemetryEvent) -> DeviceMonitor:
+    """Bay sensors and powered devices have different heartbeats."""
+    return monitors["sensor" if event.source in SENSOR_SOURCES else "powered"]
+
+
+async def _publish(alerts: list[AlertRecord]) -> None:
+    await land("alerts", alerts)
+    await state.flush(app)
+    for alert in alerts:
+        metrics.inc("parkflow_alerts_total", type=alert.alert_type.value, state=alert.state.value)
+
+
+@table.on_recover
+async def rebuild_state() -> None:
+    """After a restart or rebalance the monitors work on what the changelog recovered."""
+    async with lock:
+        state.rebuild()
+
+
+@app.agent(topics.events)
+async def devices(stream) -> None:
+    """Telemetry -> OFFLINE resolutions, HIGH_POWER and INVALID_DATA alerts."""
+    async for batch in stream.take_events(5000, within=0.2):
+        async with lock:
+            alerts: list[AlertRecord] = []
+            for event in batch:
+                if _TELEMETRY not in event.value:
+                    continue
+                reading = event_from_json(event.value)
+                state.note_partition(reading.device_id, event.message.partition)
+                alerts += monitor_for(reading).on_telemetry(reading)
+                clock.observe(reading.ts)
+            await _publish(alerts)
+
+
+@app.timer(5.0)
+async def offline_check() -> None:
+    """Open OFFLINE alerts for devices gone silent."""
+    now = clock.now()
+    if now is None:
+        return
+    async with lock:
+        await _publish([a for m in monitors.values() for a in m.check_offline(now)])

@@ -1,0 +1,89 @@
+"""occupancy: parking.occupancy -> live vehicles inside and occupied bays, capacity alerts.
+
+Events arrive keyed by facility, so one partition holds a whole facility and
+its counts are complete. State (counts, bays, open alerts and the last offset
+processed per facility) is durable in a changelog; events re-read from offsets
+already processed after a crash are skipped, and re-sent events (same id) are
+counted once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from parkflow.events import event_from_json
+from parkflow.records import AlertRecord
+from parkflow.simulator.catalog import FACILITIES
+from streaming import metrics, topics
+from streaming.app import app, settings
+from streaming.rules.dedupe import RecentIds
+from streaming.rules.occupancy import OccupancyTracker
+from streaming.sink import land
+from streaming.state import DurableState, PrefixedView, durable_table
+
+
+def capacities() -> dict[str, int]:
+    """Capacity of every facility and on-street zone (the facility catalogue)."""
+    result = {f.facility_id: f.capacity for f in FACILITIES}
+    for facility in FACILITIES:
+        for zone in facility.zones:
+            result[f"{facility.facility_id}/{zone.zone_id}"] = zone.bays
+    return result
+
+
+def _decode(key: str, stored: object) -> object:
+    return AlertRecord.model_validate(stored) if key.startswith("alert:") else stored
+
+
+def _owner(key: str) -> str:
+    """Every key of a facility ('count:FAC/Z', 'bay:FAC/Z/B', 'alert:FAC|T', ...) -> FAC."""
+    return key.split(":", 1)[1].split("|")[0].split("/")[0]
+
+
+table = durable_table(app, "occupancy_state", settings.partitions)
+state: DurableState = DurableState(
+    table,
+    encode=lambda value: value.model_dump(mode="json") if isinstance(value, AlertRecord) else value,
+    decode=_decode,
+    owner=_owner,
+)
+tracker = OccupancyTracker(
+    PrefixedView(state, "count:"),
+    PrefixedView(state, "bay:"),
+    PrefixedView(state, "alert:"),
+    capacities(),
+)
+last_offset = PrefixedView(state, "offset:")
+recent = RecentIds()
+lock = asyncio.Lock()
+
+
+@table.on_recover
+async def rebuild_state() -> None:
+    """After a restart or rebalance the tracker works on what the changelog recovered."""
+    async with lock:
+        state.rebuild()
+
+
+@app.agent(topics.occupancy)
+async def occupancy(stream) -> None:
+    """Count vehicles and bays per facility and zone; open and resolve capacity alerts."""
+    async for batch in stream.take_events(5000, within=0.2):
+        async with lock:
+            alerts: list[AlertRecord] = []
+            for event in batch:
+                facility = event.key.decode()
+                message = event.message
+                if message.offset <= last_offset.get(facility, -1):
+                    continue  # processed before a restart: re-delivered
+                state.note_partition(facility, message.partition)
+                last_offset[facility] = message.offset
+                canonical = event_from_json(event.value)
+                if recent.first_time(canonical.event_id, canonical.ts):
+                    alerts += tracker.on_event(canonical)
+            await land("alerts", alerts)
+            await state.flush(app)
+            for alert in alerts:
+                metrics.inc(
+                    "parkflow_alerts_total", type=alert.alert_type.value, state=alert.state.value
+                )

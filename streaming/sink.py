@@ -1,0 +1,24 @@
+"""Landing rows in the lake from an agent: off the event loop, timed and counted."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from parkflow.lake import LakeWriter
+from streaming import metrics
+from streaming.app import settings
+
+writer = LakeWriter(settings.data_dir)
+
+
+async def land(table: str, rows: Sequence[Any]) -> None:
+    """Write `rows` to a lake table (nothing when empty); returns once the files exist."""
+    if not rows:
+        return
+    started = time.perf_counter()
+    await asyncio.to_thread(writer.write, table, rows)
+    metrics.inc("parkflow_sink_rows_total", len(rows), table=table)
+    metrics.inc("parkflow_sink_seconds_total", time.perf_counter() - started, table=table)
