@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from parkflow import __version__
-from parkflow.cli import broker, demo, parse, plugins, simulate, worker
+from parkflow.cli import broker, demo, parse, plugins, replay, simulate, worker
 
 app = typer.Typer(
     name="parkflow",
@@ -21,6 +21,7 @@ app.command("simulate")(simulate.simulate)
 app.command("parse")(parse.parse)
 app.command("broker")(broker.broker)
 app.command("worker")(worker.worker)
+app.command("replay")(replay.replay)
 app.command("demo")(demo.demo)
 
 
