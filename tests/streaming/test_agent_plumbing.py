@@ -1,0 +1,108 @@
+"""The agents' plumbing without a broker: durable state, event clock, metrics text."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from streaming import clock as clock_module
+from streaming.metrics import counter, inc, render
+
+T0 = datetime(2026, 11, 16, 8, tzinfo=UTC)
+
+
+class Changelog:
+    """Stands in for a Faust table: records changelog sends, holds recovered data."""
+
+    def __init__(self):
+        self.sent = []
+        self.data = {}
+
+    def send_changelog(self, partition, key, value):
+        self.sent.append((partition, key, value))
+
+
+class Producer:
+    def __init__(self):
+        self.flushes = 0
+
+    async def flush(self):
+        self.flushes += 1
+
+
+class App:
+    def __init__(self):
+        self.producer = Producer()
+
+
+@pytest.fixture
+def state(monkeypatch):
+    monkeypatch.setenv("PARKFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:1")  # streaming.app needs one
+    from streaming.state import DurableState, PrefixedView
+
+    table = Changelog()
+    durable = DurableState(table, owner=lambda key: key.split(":", 1)[1].split("|")[0])
+    return durable, PrefixedView, table
+
+
+async def test_each_changed_key_is_sent_once_per_flush_last_one_alone(state):
+    durable, _, table = state
+    app = App()
+    for n in range(5):
+        durable.note_partition(f"dev{n}", n % 2)
+    for n in range(5):
+        durable[f"seen:dev{n}"] = {"n": n}
+        durable[f"seen:dev{n}"] = {"n": n + 1}  # changed twice, sent once
+    del durable["seen:dev4"]
+    await durable.flush(app)
+    assert len(table.sent) == 5
+    assert table.sent[-2:] == [(0, "seen:dev4", None), (1, "seen:dev3", {"p": 1, "v": {"n": 4}})]
+    assert app.producer.flushes == 2
+    await durable.flush(app)
+    assert len(table.sent) == 5  # nothing changed since
+
+
+async def test_keys_never_seen_on_a_partition_are_not_sent(state):
+    durable, _, table = state
+    durable["seen:ghost"] = {"n": 1}
+    await durable.flush(App())
+    assert table.sent == []
+
+
+def test_rebuild_reloads_values_and_partitions(state):
+    durable, prefixed, table = state
+    table.data = {
+        "seen:dev1": {"p": 3, "v": {"n": 7}},
+        "alert:dev1|OFFLINE": {"p": 3, "v": 1},
+        "seen:gone": None,
+    }
+    durable.rebuild()
+    assert dict(prefixed(durable, "seen:")) == {"dev1": {"n": 7}}
+    assert durable.partition_of == {"dev1": 3}
+    assert list(prefixed(durable, "alert:")) == ["dev1|OFFLINE"]
+
+
+def test_the_clock_lags_and_follows_the_wall_clock_when_idle(monkeypatch):
+    wall = [1000.0]
+    monkeypatch.setattr(clock_module.time, "monotonic", lambda: wall[0])
+    clock = clock_module.EventClock(lag_s=5, idle_after=timedelta(seconds=30))
+    assert clock.now() is None
+    clock.observe(T0)
+    wall[0] += 1
+    clock.observe(T0 + timedelta(hours=2))  # a far-ahead topic
+    assert clock.now() is None  # nothing is 5 s old yet
+    wall[0] += 4.5
+    assert clock.now() == T0  # what was newest 5 s ago
+    wall[0] += 1
+    assert clock.now() == T0 + timedelta(hours=2)
+    wall[0] += 34.5  # idle 40 s: 10 s past the idle limit
+    assert clock.now() == T0 + timedelta(hours=2, seconds=10)
+
+
+def test_metrics_render_as_prometheus_text():
+    counter("test_things_total", "Things seen.")
+    inc("test_things_total", vendor="camguard")
+    inc("test_things_total", 2, vendor="camguard")
+    text = render([("test_lag", "Lag.", {(("topic", "raw.x"),): 4})])
+    assert "# TYPE test_things_total counter" in text
+    assert 'test_things_total{vendor="camguard"} 3' in text
+    assert '# TYPE test_lag gauge\ntest_lag{topic="raw.x"} 4' in text
