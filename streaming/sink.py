@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from parkflow.lake import LakeWriter
+from parkflow.records import AlertRecord
 from streaming import metrics
 from streaming.app import settings
 
@@ -22,3 +23,10 @@ async def land(table: str, rows: Sequence[Any]) -> None:
     await asyncio.to_thread(writer.write, table, rows)
     metrics.inc("parkflow_sink_rows_total", len(rows), table=table)
     metrics.inc("parkflow_sink_seconds_total", time.perf_counter() - started, table=table)
+
+
+async def land_alerts(alerts: Sequence[AlertRecord]) -> None:
+    """Land alert transitions and count them by type and state."""
+    await land("alerts", alerts)
+    for alert in alerts:
+        metrics.inc("parkflow_alerts_total", type=alert.alert_type.value, state=alert.state.value)

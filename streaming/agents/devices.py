@@ -13,11 +13,11 @@ from datetime import timedelta
 
 from parkflow.events import TelemetryEvent, event_from_json
 from parkflow.records import AlertRecord
-from streaming import metrics, topics
+from streaming import topics
 from streaming.app import app, settings
 from streaming.clock import EventClock
 from streaming.rules.devices import DeviceMonitor, LastSeen
-from streaming.sink import land
+from streaming.sink import land_alerts
 from streaming.state import DurableState, PrefixedView, durable_table
 
 SENSOR_SOURCES = {"baynode"}
@@ -61,10 +61,8 @@ def monitor_for(event: TelemetryEvent) -> DeviceMonitor:
 
 
 async def _publish(alerts: list[AlertRecord]) -> None:
-    await land("alerts", alerts)
+    await land_alerts(alerts)
     await state.flush(app)
-    for alert in alerts:
-        metrics.inc("parkflow_alerts_total", type=alert.alert_type.value, state=alert.state.value)
 
 
 @table.on_recover

@@ -14,11 +14,11 @@ import asyncio
 from parkflow.events import event_from_json
 from parkflow.records import AlertRecord
 from parkflow.simulator.catalog import FACILITIES
-from streaming import metrics, topics
+from streaming import topics
 from streaming.app import app, settings
 from streaming.rules.dedupe import RecentIds
 from streaming.rules.occupancy import OccupancyTracker
-from streaming.sink import land
+from streaming.sink import land_alerts
 from streaming.state import DurableState, PrefixedView, durable_table
 
 
@@ -81,9 +81,5 @@ async def occupancy(stream) -> None:
                 canonical = event_from_json(event.value)
                 if recent.first_time(canonical.event_id, canonical.ts):
                     alerts += tracker.on_event(canonical)
-            await land("alerts", alerts)
+            await land_alerts(alerts)
             await state.flush(app)
-            for alert in alerts:
-                metrics.inc(
-                    "parkflow_alerts_total", type=alert.alert_type.value, state=alert.state.value
-                )

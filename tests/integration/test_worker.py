@@ -89,7 +89,8 @@ def test_sessions_in_the_lake_are_those_of_the_plain_matcher(worker, simulated):
     expected_events = sum(v.events for v in simulated.vendors.values())
     assert wait_for(lambda: read_table(worker.data_dir, "events").num_rows >= expected_events)
     events = sorted(
-        (event_from_dict(row) for row in _event_dicts(worker)), key=lambda e: (e.ts, e.event_id)
+        (event_from_dict(row) for row in _event_dicts(worker.data_dir)),
+        key=lambda e: (e.ts, e.event_id),
     )
     replay = match_stream(events)
     expected = session_outcomes(latest_versions(replay.sessions).values())
@@ -115,9 +116,9 @@ def test_sessions_in_the_lake_are_those_of_the_plain_matcher(worker, simulated):
     assert all(a["ts"] > end - timedelta(minutes=10) for a in extra)
 
 
-def _event_dicts(worker):
+def _event_dicts(data_dir):
     """Lake rows back into canonical-event dicts (the lake renames a bay's `occupied`)."""
-    for row in read_table(worker.data_dir, "events").to_pylist():
+    for row in read_table(data_dir, "events").to_pylist():
         row = {k: v for k, v in row.items() if v is not None}
         if row["event_type"] == "bay_status":
             row["occupied"] = row.pop("bay_occupied")
@@ -129,7 +130,7 @@ def test_live_occupancy_agrees_with_the_lake(worker, simulated):
     """Vehicles inside = entries - exits; zones = occupied bays; counted = the last reading."""
     expected_events = sum(v.events for v in simulated.vendors.values())
     assert wait_for(lambda: read_table(worker.data_dir, "events").num_rows >= expected_events)
-    events = {e["event_id"]: e for e in _event_dicts(worker)}.values()
+    events = {e["event_id"]: e for e in _event_dicts(worker.data_dir)}.values()
     inside = sum(
         1 if e["event_type"] == "entry" else -1
         for e in events

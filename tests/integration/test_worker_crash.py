@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from parkflow.events import event_from_dict
 from parkflow.lake import read_table
 from parkflow.records import SessionRecord, SessionStatus
 from parkflow.registry import PluginRegistry
@@ -73,7 +74,7 @@ def test_sigkill_mid_stream_then_restart(stream_broker, tmp_path):
             timeout=180,
         )
         events = sorted(
-            {e.event_id: e for e in map(_event_from_row, _event_dicts(_Dir(tmp_path)))}.values(),
+            {e.event_id: e for e in map(event_from_dict, _event_dicts(tmp_path))}.values(),
             key=lambda e: (e.ts, e.event_id),
         )
         expected = session_outcomes(latest_versions(match_stream(events).sessions).values())
@@ -94,14 +95,3 @@ def test_sigkill_mid_stream_then_restart(stream_broker, tmp_path):
         assert closed_after_restart  # sessions open at the kill found their exits afterwards
     finally:
         worker.stop()
-
-
-class _Dir:
-    def __init__(self, path):
-        self.data_dir = path
-
-
-def _event_from_row(row):
-    from parkflow.events import event_from_dict
-
-    return event_from_dict(row)
