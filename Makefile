@@ -36,6 +36,8 @@ demo: install  ## run the platform on the embedded defaults
 
 bench: install  ## run the benchmarks (prints numbers; not part of CI)
 	$(BIN)/python benchmarks/parse.py
+	$(BIN)/python benchmarks/stream.py
+	$(BIN)/python benchmarks/stream.py --workers 2 --latency-seconds 0
 
 lock:  ## re-resolve the dependencies into constraints.txt (in a scratch venv)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

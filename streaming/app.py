@@ -12,9 +12,12 @@ import faust
 
 from parkflow.registry import discover_plugins
 from parkflow.settings import load_settings
+from streaming import faust_speedups
 
 settings = load_settings()
 plugins = discover_plugins()
+if settings.faust_speedups:
+    faust_speedups.apply(settings.kafka_fetch_max_wait_ms)
 
 if not settings.kafka_bootstrap:
     raise RuntimeError(

@@ -7,6 +7,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import pandas  # noqa: F401  pyarrow imports it on the first Parquet write: pay that at start-up
+
 from parkflow.lake import LakeWriter
 from parkflow.records import AlertRecord
 from streaming import metrics

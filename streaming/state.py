@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 import faust
 
 from parkflow.kafka import CHANGELOG_CONFIGS
+from streaming.outbox import Outbox
 
 V = TypeVar("V")
 
@@ -79,24 +80,31 @@ class DurableState(MutableMapping[str, V], Generic[V]):
         """Write every changed key to the changelog (deleted keys as tombstones)."""
         if not self.changed:
             return
+        outbox = Outbox(app)
         last: dict[int, str] = {}
         for key in sorted(self.changed):
             partition = self.partition_of.get(self.owner(key))
             if partition is None:
                 continue  # never seen on an input partition: nothing to make durable
             if partition in last:
-                self._send(last[partition], partition)
+                await self._send(outbox, last[partition], partition)
             last[partition] = key
-        await app.producer.flush()
+        await outbox.flush()
         for partition, key in last.items():
-            self._send(key, partition)
-        await app.producer.flush()
+            await self._send(outbox, key, partition)
+        await outbox.flush()
         self.changed.clear()
 
-    def _send(self, key: str, partition: int) -> None:
+    async def _send(self, outbox: Outbox, key: str, partition: int) -> None:
+        """One changelog record, encoded exactly as the table itself would encode it."""
+        topic = self.table.changelog_topic
         value = self.data.get(key)
-        stored = None if value is None else {"p": partition, "v": self.encode(value)}
-        self.table.send_changelog(partition, key, stored)
+        raw_key, _ = topic.prepare_key(key, self.table.key_serializer)
+        raw_value = None
+        if value is not None:
+            stored = {"p": partition, "v": self.encode(value)}
+            raw_value, _ = topic.prepare_value(stored, self.table.value_serializer)
+        await outbox.send(topic.get_topic_name(), raw_key, raw_value, partition)
 
     def rebuild(self) -> None:
         """Reload from the recovered table (after a restart or a rebalance)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Annotated
 
@@ -39,7 +40,15 @@ def worker(
 
         from streaming.app import app
 
-        faust.Worker(app, loglevel=loglevel.upper()).execute_from_commandline()
+        class Worker(faust.Worker):
+            def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+                # Faust's terminal spinner sets the root logger to DEBUG so that it
+                # spins on every record: every debug call on the hot path then builds
+                # a record (measured, benchmarks/RESULTS.md). No spinner, no DEBUG.
+                self.spinner = None
+                super().on_setup_root_logger(logger, level)
+
+        Worker(app, loglevel=loglevel.upper()).execute_from_commandline()
     finally:
         if embedded is not None:
             embedded.stop()

@@ -1,6 +1,7 @@
 """normalize: vendor payloads on raw.<vendor> -> canonical events on parking.events.
 
-Entries, exits, bay states and counts also go to parking.occupancy keyed by
+The batch's events are landed in lake/raw/events before its offsets are
+acknowledged. Entries, exits, bay states and counts also go to parking.occupancy keyed by
 facility, so one worker counts a whole facility (and its capacity alerts are
 right) however many workers share the load.
 
@@ -14,12 +15,15 @@ from __future__ import annotations
 
 import logging
 
-from parkflow.events import EventType, event_to_json
+from parkflow.events import CanonicalEvent, EventType, event_to_json
+from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC
 from parkflow.parsing import DeadLetter, parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from streaming import metrics, topics
 from streaming.app import app, plugins, settings
 from streaming.keys import partition_key
+from streaming.outbox import Outbox
+from streaming.sink import land
 
 log = logging.getLogger(__name__)
 OCCUPANCY_TYPES = {EventType.ENTRY, EventType.EXIT, EventType.BAY_STATUS, EventType.OCCUPANCY_COUNT}
@@ -28,8 +32,14 @@ hasher = PlateHasher(settings.resolve_plate_key()) if settings.hash_plates else 
 
 @app.agent(topics.raw)
 async def normalize(stream) -> None:
-    """Parse, pseudonymise and key every payload; dead-letter the ones that do not parse."""
-    async for batch in stream.take_events(5000, within=0.2):
+    """Parse, pseudonymise and key every payload; dead-letter the ones that do not parse.
+
+    The events of a batch are landed in the lake here, where they are already
+    objects, rather than by another agent re-reading parking.events (measured).
+    """
+    outbox = Outbox(app)
+    async for batch in stream.take_events(settings.sink_max_rows, within=settings.sink_flush_s):
+        landing: list[CanonicalEvent] = []
         for event in batch:
             message = event.message
             vendor = message.topic.removeprefix("raw.")
@@ -46,14 +56,18 @@ async def normalize(stream) -> None:
                     partition=message.partition,
                     offset=message.offset,
                 )
-                await topics.deadletter.send(key=vendor.encode(), value=letter.model_dump_json())
+                letter_json = letter.model_dump_json().encode()
+                await outbox.send(DEADLETTER_TOPIC, vendor.encode(), letter_json)
                 metrics.inc("parkflow_payloads_total", vendor=vendor, outcome="dead_letter")
                 continue
             metrics.inc("parkflow_payloads_total", vendor=vendor, outcome="parsed")
             events = pseudonymise_plates(result.events, hasher) if hasher else result.events
+            landing += events
             for canonical in events:
                 encoded = event_to_json(canonical)
                 metrics.inc("parkflow_events_total", type=canonical.event_type.value)
-                await topics.events.send(key=partition_key(canonical), value=encoded)
+                await outbox.send(EVENTS_TOPIC, partition_key(canonical), encoded)
                 if canonical.event_type in OCCUPANCY_TYPES:  # counted per facility: re-keyed
-                    await topics.occupancy.send(key=canonical.facility_id.encode(), value=encoded)
+                    await outbox.send(OCCUPANCY_TOPIC, canonical.facility_id.encode(), encoded)
+        await land("events", landing)
+        await outbox.flush()  # both before the batch is acknowledged

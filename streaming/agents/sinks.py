@@ -1,4 +1,4 @@
-"""Lake sinks: canonical events and dead letters from their topics into Parquet.
+"""Lake sink for dead letters (from normalize and from HTTP ingest); events land in normalize.
 
 A batch is taken (up to `sink_max_rows`, or what arrived within `sink_flush_s`),
 written as files, and only then acknowledged: offsets are committed after the
@@ -8,18 +8,10 @@ readers de-duplicate by id).
 
 from __future__ import annotations
 
-from parkflow.events import event_from_json
 from parkflow.parsing import DeadLetter
 from streaming import topics
 from streaming.app import app, settings
 from streaming.sink import land
-
-
-@app.agent(topics.events)
-async def events_sink(stream) -> None:
-    """parking.events -> lake/raw/events."""
-    async for batch in stream.take_events(settings.sink_max_rows, within=settings.sink_flush_s):
-        await land("events", [event_from_json(event.value) for event in batch])
 
 
 @app.agent(topics.deadletter)

@@ -18,6 +18,7 @@ from parkflow.broker import EmbeddedBroker, free_port
 
 VENV_BIN = Path(sys.executable).parent
 INGEST_TOKEN = "test-ingest-token-0123456789"
+PLATE_KEY = "k" * 32
 
 
 class WorkerProcess:
@@ -36,7 +37,7 @@ class WorkerProcess:
 
     def start(self, timeout: float = 90) -> WorkerProcess:
         env = {**os.environ, "PARKFLOW_KAFKA_BOOTSTRAP": self.bootstrap,
-               "PARKFLOW_DATA_DIR": str(self.data_dir), "PARKFLOW_PLATE_KEY": "k" * 32,
+               "PARKFLOW_DATA_DIR": str(self.data_dir), "PARKFLOW_PLATE_KEY": PLATE_KEY,
                "PARKFLOW_SINK_FLUSH_S": "0.5", "PARKFLOW_INGEST_TOKEN": INGEST_TOKEN}  # fmt: skip
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:

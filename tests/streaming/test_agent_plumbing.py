@@ -10,23 +10,50 @@ from streaming.metrics import counter, inc, render
 T0 = datetime(2026, 11, 16, 8, tzinfo=UTC)
 
 
+class ChangelogTopic:
+    """Encodes like a Faust topic with json serializers (readably, for the asserts)."""
+
+    def prepare_key(self, key, serializer):
+        return key, None
+
+    def prepare_value(self, value, serializer):
+        return value, None
+
+    def get_topic_name(self):
+        return "parkflow-state-changelog"
+
+
 class Changelog:
-    """Stands in for a Faust table: records changelog sends, holds recovered data."""
+    """Stands in for a Faust table: its changelog topic and the recovered data."""
+
+    key_serializer = value_serializer = "json"
 
     def __init__(self):
-        self.sent = []
+        self.changelog_topic = ChangelogTopic()
         self.data = {}
 
-    def send_changelog(self, partition, key, value):
-        self.sent.append((partition, key, value))
+
+class Delivery:
+    """A send's future: counts how many deliveries the sender has awaited."""
+
+    def __init__(self, producer):
+        self.producer = producer
+
+    def __await__(self):
+        self.producer.awaited += 1
+        return iter(())
 
 
 class Producer:
-    def __init__(self):
-        self.flushes = 0
+    """Records (partition, key, value, deliveries awaited before this send)."""
 
-    async def flush(self):
-        self.flushes += 1
+    def __init__(self):
+        self.sent = []
+        self.awaited = 0
+
+    async def send(self, topic, key, value, partition, timestamp, headers):
+        self.sent.append((partition, key, value, self.awaited))
+        return Delivery(self)
 
 
 class App:
@@ -45,7 +72,7 @@ def state(monkeypatch):
 
 
 async def test_each_changed_key_is_sent_once_per_flush_last_one_alone(state):
-    durable, _, table = state
+    durable, _, _ = state
     app = App()
     for n in range(5):
         durable.note_partition(f"dev{n}", n % 2)
@@ -54,18 +81,21 @@ async def test_each_changed_key_is_sent_once_per_flush_last_one_alone(state):
         durable[f"seen:dev{n}"] = {"n": n + 1}  # changed twice, sent once
     del durable["seen:dev4"]
     await durable.flush(app)
-    assert len(table.sent) == 5
-    assert table.sent[-2:] == [(0, "seen:dev4", None), (1, "seen:dev3", {"p": 1, "v": {"n": 4}})]
-    assert app.producer.flushes == 2
+    sent = app.producer.sent
+    assert len(sent) == 5
+    # the last record of each partition goes once the others are delivered
+    assert sent[-2:] == [(0, "seen:dev4", None, 3), (1, "seen:dev3", {"p": 1, "v": {"n": 4}}, 3)]
+    assert all(awaited == 0 for *_, awaited in sent[:3])
     await durable.flush(app)
-    assert len(table.sent) == 5  # nothing changed since
+    assert len(sent) == 5  # nothing changed since
 
 
 async def test_keys_never_seen_on_a_partition_are_not_sent(state):
-    durable, _, table = state
+    durable, _, _ = state
+    app = App()
     durable["seen:ghost"] = {"n": 1}
-    await durable.flush(App())
-    assert table.sent == []
+    await durable.flush(app)
+    assert app.producer.sent == []
 
 
 def test_rebuild_reloads_values_and_partitions(state):
