@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from parkflow import __version__
-from parkflow.cli import broker, demo, parse, plugins, replay, simulate, worker
+from parkflow.cli import broker, dagster, demo, lake, parse, plugins, replay, simulate, worker
 
 app = typer.Typer(
     name="parkflow",
@@ -17,12 +17,14 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(plugins.app, name="plugins")
+app.add_typer(lake.app, name="lake")
 app.command("simulate")(simulate.simulate)
 app.command("parse")(parse.parse)
 app.command("broker")(broker.broker)
 app.command("worker")(worker.worker)
 app.command("replay")(replay.replay)
 app.command("demo")(demo.demo)
+app.command("dagster")(dagster.dagster)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,93 @@
+-- Every change in how many vehicles a subject holds, as +n / -n at an instant. The facility's
+-- kind (seed `facilities`) says where its occupancy comes from:
+--   gated:     sessions. A CLOSED session is +1 at entry and -1 at exit; an OPEN one is +1 at
+--              entry and counts until the data horizon. ABANDONED sessions (exit missed) are
+--              left out: their exit time is unknown, and counting them until they were
+--              abandoned (the plate's next entry, or the 72 h max stay) would add phantom
+--              vehicles; they are counted in the data-quality mart instead.
+--   on_street: bay stays, for the bay, its zone and the facility (+1 at start, -1 at end).
+--   counted:   readings, as the difference from the previous reading (the first reading is
+--              its own value), so the running sum is the reading in effect.
+
+with facilities as (
+
+    select facility_id, kind from {{ ref('facilities') }}
+
+),
+
+sessions as (
+
+    select s.*
+    from {{ ref('stg_sessions') }} as s
+    inner join facilities as f on f.facility_id = s.facility_id and f.kind = 'gated'
+    where s.status in ('OPEN', 'CLOSED')
+
+),
+
+stays as (
+
+    select s.*
+    from {{ ref('int_bay_stays') }} as s
+    inner join facilities as f on f.facility_id = s.facility_id and f.kind = 'on_street'
+
+),
+
+readings as (
+
+    select
+        c.facility_id,
+        c.zone_id,
+        c.ts,
+        c.occupied - coalesce(
+            lag(c.occupied) over (partition by c.facility_id, c.zone_id order by c.ts, c.event_id),
+            0
+        ) as delta
+    from {{ ref('int_occupancy_counts') }} as c
+    inner join facilities as f on f.facility_id = c.facility_id and f.kind = 'counted'
+
+),
+
+session_changes as (
+
+    select facility_id as subject_id, facility_id, entry_ts as ts, 1 as delta from sessions
+    union all
+    select facility_id, facility_id, exit_ts, -1 from sessions where status = 'CLOSED'
+
+),
+
+stay_edges as (
+
+    select facility_id, zone_id, bay_id, stay_start as ts, 1 as delta from stays
+    union all
+    select facility_id, zone_id, bay_id, stay_end, -1 from stays where stay_end is not null
+
+),
+
+stay_changes as (
+
+    select facility_id || '/' || zone_id || '/' || bay_id as subject_id, facility_id, ts, delta
+    from stay_edges
+    union all
+    select facility_id || '/' || zone_id, facility_id, ts, delta from stay_edges
+    union all
+    select facility_id, facility_id, ts, delta from stay_edges
+
+),
+
+reading_changes as (
+
+    select
+        case when zone_id is null then facility_id else facility_id || '/' || zone_id end
+            as subject_id,
+        facility_id,
+        ts,
+        delta
+    from readings
+
+)
+
+select subject_id, facility_id, ts, delta from session_changes
+union all
+select subject_id, facility_id, ts, delta from stay_changes
+union all
+select subject_id, facility_id, ts, delta from reading_changes

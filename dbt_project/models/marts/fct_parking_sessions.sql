@@ -1,0 +1,119 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+
+-- One row per parking session (its newest version), priced with the facility's tariff.
+-- Incremental: a run takes the sessions whose newest version changed since the newest one
+-- this table holds (minus `session_lookback_hours`, for versions landed late) and is newer
+-- than the version held, and replaces those rows; history is not rebuilt.
+
+with sessions as (
+
+    select * from {{ ref('stg_sessions') }}
+
+),
+
+changed as (
+
+    select sessions.*
+    from sessions
+    {% if is_incremental() %}
+    left join {{ this }} as held on held.session_id = sessions.session_id
+    where sessions.updated_at >= (
+            select coalesce(max(updated_at), timestamptz '1970-01-01 00:00:00+00') from {{ this }}
+        ) - interval '{{ var("session_lookback_hours") }} hours'
+      and (held.session_id is null or sessions.version > held.version)
+    {% endif %}
+
+),
+
+facilities as (
+
+    select * from {{ ref('facilities') }}
+
+),
+
+tariffs as (
+
+    select
+        c.session_id,
+        coalesce(f.base_fee, {{ var('default_tariff')['base_fee'] }}) as base_fee,
+        coalesce(f.hourly_rate, {{ var('default_tariff')['hourly_rate'] }}) as hourly_rate,
+        coalesce(f.max_fee, {{ var('default_tariff')['max_fee'] }}) as max_fee,
+        coalesce(f.grace_minutes, {{ var('default_tariff')['grace_minutes'] }}) as grace_minutes,
+        f.currency
+    from changed as c
+    left join facilities as f on f.facility_id = c.facility_id
+
+),
+
+priced as (
+
+    select
+        c.*,
+        t.currency,
+        -- only a CLOSED session has a known stay, hence an amount due
+        case
+            when c.status = 'CLOSED' then {{ amount_due(
+                'c.duration_s', 't.base_fee', 't.hourly_rate', 't.max_fee', 't.grace_minutes'
+            ) }}
+        end as amount_due
+    from changed as c
+    inner join tariffs as t on t.session_id = c.session_id
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        session_id,
+        facility_id,
+        plate,
+        entry_event_id,
+        entry_device_id,
+        exit_event_id,
+        exit_device_id,
+
+        ---------- state
+        status,
+        close_reason,
+
+        ---------- times
+        entry_ts,
+        exit_ts,
+        entry_ts_local,
+        exit_ts_local,
+        cast(entry_ts_local as date) as entry_date_local,
+        cast(exit_ts_local as date) as exit_date_local,
+        case when status = 'CLOSED' then duration_s end as duration_s,
+        case when status = 'CLOSED' then round(duration_s / 60.0, 2) end as dwell_minutes,
+
+        ---------- money
+        currency,
+        amount_due,
+        -- a refund can reach a session without the payment it undoes (the payment matched
+        -- another session of a misread plate): net paid never goes below zero
+        {{ money('greatest(0, amount_paid)') }} as amount_paid,
+        payments,
+        case
+            when amount_due is not null then {{ money('greatest(0, amount_due - greatest(0, amount_paid))') }}
+        end as leakage,
+        case when amount_due > 0 then greatest(0, amount_paid) >= amount_due end as is_paid,
+
+        ---------- lineage
+        version,
+        updated_at,
+        cast('{{ run_started_at }}' as timestamptz) as dbt_loaded_at,
+        '{{ invocation_id }}' as dbt_invocation_id
+
+    from priced
+
+)
+
+select * from final

@@ -1,0 +1,147 @@
+-- Occupancy per facility (and per on-street zone) and hour; see the model's description.
+
+with hourly as (
+
+    select * from {{ ref('int_occupancy_hourly') }}
+
+),
+
+subjects as (
+
+    select * from {{ ref('int_occupancy_subjects') }}
+    where subject_kind in ('facility', 'zone')
+
+),
+
+passes as (
+
+    select
+        facility_id as subject_id,
+        date_trunc('hour', ts) as hour_start,
+        count(*) filter (where event_type = 'entry') as entries,
+        count(*) filter (where event_type = 'exit') as exits
+    from {{ ref('int_vehicle_passes') }}
+    group by all
+
+),
+
+stays as (
+
+    select facility_id || '/' || zone_id as subject_id, stay_start, stay_end, is_overstay
+    from {{ ref('int_bay_stays') }}
+    union all
+    select facility_id, stay_start, stay_end, is_overstay
+    from {{ ref('int_bay_stays') }}
+
+),
+
+stay_starts as (
+
+    select
+        subject_id,
+        date_trunc('hour', stay_start) as hour_start,
+        count(*) as entries,
+        count(*) filter (where is_overstay) as overstays
+    from stays
+    group by all
+
+),
+
+stay_ends as (
+
+    select subject_id, date_trunc('hour', stay_end) as hour_start, count(*) as exits
+    from stays
+    where stay_end is not null
+    group by all
+
+),
+
+readings as (
+
+    select
+        case when zone_id is null then facility_id else facility_id || '/' || zone_id end
+            as subject_id,
+        date_trunc('hour', ts) as hour_start,
+        count(*) as readings,
+        count(*) filter (where is_flagged) as flagged_readings
+    from {{ ref('int_occupancy_counts') }}
+    group by all
+
+),
+
+joined as (
+
+    select
+        h.*,
+        s.subject_kind,
+        s.facility_id,
+        s.zone_id,
+        s.facility_kind,
+        s.capacity,
+        s.timezone,
+        {{ local_time('h.hour_start', 's.timezone') }} as hour_start_local,
+        case s.facility_kind
+            when 'gated' then coalesce(p.entries, 0)
+            when 'on_street' then coalesce(ss.entries, 0)
+        end as entries,
+        case s.facility_kind
+            when 'gated' then coalesce(p.exits, 0)
+            when 'on_street' then coalesce(se.exits, 0)
+        end as exits,
+        case when s.facility_kind = 'on_street' then coalesce(ss.overstays, 0) end as overstays,
+        case when s.facility_kind = 'counted' then coalesce(r.readings, 0) end as readings,
+        case
+            when s.facility_kind = 'counted' then coalesce(r.flagged_readings, 0)
+        end as flagged_readings
+    from hourly as h
+    inner join subjects as s on s.subject_id = h.subject_id
+    left join passes as p on p.subject_id = h.subject_id and p.hour_start = h.hour_start
+    left join stay_starts as ss on ss.subject_id = h.subject_id and ss.hour_start = h.hour_start
+    left join stay_ends as se on se.subject_id = h.subject_id and se.hour_start = h.hour_start
+    left join readings as r on r.subject_id = h.subject_id and r.hour_start = h.hour_start
+
+),
+
+final as (
+
+    select
+        ---------- what and when
+        subject_id,
+        subject_kind,
+        facility_id,
+        zone_id,
+        facility_kind,
+        hour_start as hour_start_utc,
+        hour_start_local,
+        cast(hour_start_local as date) as local_date,
+        hour(hour_start_local) as local_hour,
+        isodow(hour_start_local) as local_day_of_week,
+        timezone,
+
+        ---------- occupancy
+        capacity,
+        observed_seconds,
+        occupied_seconds,
+        occupied_seconds / observed_seconds as avg_occupied,
+        peak_occupied,
+        occupied_seconds / observed_seconds / capacity as occupancy_rate,
+        peak_occupied / capacity as peak_occupancy_rate,
+
+        ---------- flow
+        entries,
+        exits,
+        overstays,
+        case when entries > 0 then overstays / entries end as overstay_share,
+
+        ---------- quality
+        raw_peak_occupied,
+        raw_occupied_seconds / observed_seconds as raw_avg_occupied,
+        over_capacity_seconds,
+        readings,
+        flagged_readings
+
+    from joined
+
+)
+
+select * from final

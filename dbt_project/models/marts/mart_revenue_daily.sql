@@ -1,0 +1,128 @@
+-- Revenue per facility, local day and payment method, plus one 'ALL' row per facility and day
+-- with the session metrics that have no method (compliance, leakage).
+
+with payments as (
+
+    select * from {{ ref('int_payments') }}
+    where is_valid_amount
+
+),
+
+facilities as (
+
+    select facility_id, capacity, currency from {{ ref('facilities') }}
+
+),
+
+by_method as (
+
+    select
+        facility_id,
+        local_date,
+        method as payment_method,
+        sum(amount) filter (where status = 'COMPLETED') as gross_revenue,
+        sum(amount) filter (where status = 'REFUNDED') as refunds,
+        sum(revenue_amount) as revenue,
+        count(*) filter (where status = 'COMPLETED') as transactions,
+        count(*) filter (where status = 'REFUNDED') as refund_transactions,
+        count(*) filter (where status = 'FAILED') as failed_transactions
+    from payments
+    group by all
+
+),
+
+-- every local day of every facility with data, so a day without payments shows 0, not nothing
+facility_days as (
+
+    select distinct
+        facility_id,
+        local_date
+    from {{ ref('mart_occupancy_daily') }}
+    where subject_kind = 'facility'
+    union
+    select distinct facility_id, local_date from by_method
+
+),
+
+totals as (
+
+    select
+        d.facility_id,
+        d.local_date,
+        'ALL' as payment_method,
+        sum(m.gross_revenue) as gross_revenue,
+        sum(m.refunds) as refunds,
+        sum(m.revenue) as revenue,
+        sum(m.transactions) as transactions,
+        sum(m.refund_transactions) as refund_transactions,
+        sum(m.failed_transactions) as failed_transactions
+    from facility_days as d
+    left join by_method as m on m.facility_id = d.facility_id and m.local_date = d.local_date
+    group by all
+
+),
+
+-- sessions are counted on the local day they ended (when what is due becomes known)
+sessions as (
+
+    select
+        facility_id,
+        exit_date_local as local_date,
+        count(*) filter (where amount_due > 0) as sessions_due,
+        count(*) filter (where is_paid) as sessions_paid,
+        sum(amount_due) as amount_due,
+        sum(leakage) as leakage
+    from {{ ref('fct_parking_sessions') }}
+    where status = 'CLOSED'
+    group by all
+
+),
+
+unioned as (
+
+    select *, false as is_total from by_method
+    union all by name
+    select *, true as is_total from totals
+
+),
+
+final as (
+
+    select
+        ---------- what and when
+        u.facility_id,
+        u.local_date,
+        u.payment_method,
+        u.is_total,
+        f.currency,
+        f.capacity,
+
+        ---------- revenue
+        {{ money('coalesce(u.gross_revenue, 0)') }} as gross_revenue,
+        {{ money('coalesce(u.refunds, 0)') }} as refunds,
+        {{ money('coalesce(u.revenue, 0)') }} as revenue,
+        cast(coalesce(u.transactions, 0) as bigint) as transactions,
+        cast(coalesce(u.refund_transactions, 0) as bigint) as refund_transactions,
+        cast(coalesce(u.failed_transactions, 0) as bigint) as failed_transactions,
+        case
+            when u.transactions > 0 then {{ money('u.gross_revenue / u.transactions') }}
+        end as avg_ticket,
+        round(coalesce(u.revenue, 0) / f.capacity, 4) as revpas,
+
+        ---------- sessions (ALL rows of facilities with sessions)
+        case when u.is_total then s.sessions_due end as sessions_due,
+        case when u.is_total then s.sessions_paid end as sessions_paid,
+        case
+            when u.is_total and s.sessions_due > 0 then s.sessions_paid / s.sessions_due
+        end as payment_compliance,
+        case when u.is_total then {{ money('s.amount_due') }} end as amount_due,
+        case when u.is_total then {{ money('s.leakage') }} end as leakage
+
+    from unioned as u
+    left join facilities as f on f.facility_id = u.facility_id
+    left join sessions as s
+        on s.facility_id = u.facility_id and s.local_date = u.local_date and u.is_total
+
+)
+
+select * from final

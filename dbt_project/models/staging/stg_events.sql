@@ -1,0 +1,102 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns'
+    )
+}}
+
+-- One row per canonical event: the first landing of each event id (the worker writes at
+-- least once, devices re-send). Incremental: a run reads only rows ingested since the newest
+-- one it holds (minus a look-back for rows landed out of order) and adds the ids it lacks.
+
+with source as (
+
+    select * from {{ lake_source('events') }}
+    {% if is_incremental() %}
+    where ingested_at > (
+        select coalesce(max(ingested_at), timestamptz '1970-01-01 00:00:00+00') from {{ this }}
+    ) - interval '{{ var("event_lookback_hours") }} hours'
+    {% endif %}
+
+),
+
+deduplicated as (
+
+    select * from source
+    qualify row_number() over (partition by event_id order by ingested_at, ts, source) = 1
+
+),
+
+new_events as (
+
+    select deduplicated.* from deduplicated
+    {% if is_incremental() %}
+    anti join {{ this }} as loaded on loaded.event_id = deduplicated.event_id
+    {% endif %}
+
+),
+
+facilities as (
+
+    select facility_id, timezone from {{ ref('facilities') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        e.event_id,
+        e.event_type,
+        e.facility_id,
+        e.device_id,
+        e.source,
+
+        ---------- times
+        e.ts,
+        {{ local_time('e.ts', 'f.timezone') }} as ts_local,
+        f.timezone as facility_timezone,
+        e.ingested_at,
+        e."date" as lake_date,
+
+        ---------- quality
+        coalesce(e.flags, []) as flags,
+
+        ---------- entries and exits
+        e.plate,
+        e.plate_confidence,
+        e.gate_id,
+        e.lane,
+        e.vehicle_type,
+        e.image_url,
+
+        ---------- payments
+        e.transaction_id,
+        e.amount,
+        e.currency,
+        e.method,
+        e.status,
+        e.paid_until,
+
+        ---------- bays and counts
+        e.zone_id,
+        e.bay_id,
+        e.bay_occupied,
+        e.occupied,
+        e.capacity as reported_capacity,
+
+        ---------- telemetry
+        e.voltage_v,
+        e.current_a,
+        e.power_w,
+        e.battery_pct,
+        e.temperature_c,
+        e.rssi_dbm
+
+    from new_events as e
+    left join facilities as f on f.facility_id = e.facility_id
+
+)
+
+select * from renamed

@@ -1,0 +1,65 @@
+"""`staging`, `marts`: the dbt project as assets (dagster-dbt), writing the warehouse.
+
+dbt sources `lake.<table>` map to the lake assets, so lineage runs from the vendor
+feeds to the marts; dbt tests show as asset checks. Every asset that writes the
+warehouse is in the `warehouse` pool (limit 1: DuckDB allows one writer).
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.defs.lake import lake_key
+from orchestration.project import dbt_project, ensure_manifest
+
+WAREHOUSE_POOL = "warehouse"
+OWNERS = {"staging": ["team:data-engineering"], "marts": ["team:analytics"]}
+
+
+def layer(props: Mapping[str, Any]) -> str:
+    """staging (seeds, staging and intermediate models) or marts."""
+    return "marts" if "marts" in props.get("fqn", []) else "staging"
+
+
+class ParkflowTranslator(DagsterDbtTranslator):
+    """Lake sources -> lake assets; groups, owners and kinds by layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return lake_key(dbt_resource_props["name"])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return layer(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return OWNERS[layer(dbt_resource_props)]
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        return {**super().get_tags(dbt_resource_props), "dagster/kind/duckdb": ""}
+
+
+class DbtBuildConfig(dg.Config):
+    """`full_refresh` rebuilds incremental models from scratch (the nightly job sets it)."""
+
+    full_refresh: bool = False
+
+
+@dbt_assets(
+    manifest=ensure_manifest(dbt_project),
+    dagster_dbt_translator=ParkflowTranslator(),
+    pool=WAREHOUSE_POOL,
+)
+def parkflow_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    """dbt build of the selected models (and their tests)."""
+    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    yield from dbt.cli(args, context=context).stream()
+
+
+def mart_names() -> list[str]:
+    """The dbt models of the marts layer (what the serving assets publish)."""
+    return sorted(
+        key.path[-1] for key in parkflow_dbt.keys if parkflow_dbt.group_names_by_key[key] == "marts"
+    )

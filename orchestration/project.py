@@ -1,0 +1,68 @@
+"""Where the orchestration finds things: the data dir, the warehouse, the dbt project.
+
+The dbt manifest is prepared once: `ensure_manifest()` runs `dbt parse` only when
+the manifest is missing or older than a file of the dbt project, so a code-server
+reload costs a few `stat` calls, and a model an analyst just added still appears.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from parkflow.settings import load_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_DIR = REPO_ROOT / "dbt_project"
+_DBT_SOURCES = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def data_dir() -> Path:
+    """The data dir, absolute (dbt runs in its own working directory)."""
+    return load_settings().data_dir.resolve()
+
+
+def warehouse_path() -> Path:
+    """The DuckDB warehouse dbt builds."""
+    return data_dir() / "warehouse.duckdb"
+
+
+def marts_dir() -> Path:
+    """Where the serving assets publish the marts as Parquet."""
+    return data_dir() / "marts"
+
+
+def dbt_env() -> None:
+    """Give dbt (a subprocess inheriting this environment) the absolute data dir."""
+    os.environ["PARKFLOW_DATA_DIR"] = str(data_dir())
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in _DBT_SOURCES:
+        path = DBT_DIR / name
+        files = [path] if path.is_file() else path.rglob("*") if path.exists() else []
+        for file in files:
+            newest = max(newest, file.stat().st_mtime)
+    return newest
+
+
+def ensure_manifest(project: DbtProject) -> Path:
+    """Parse the dbt project when its manifest is missing or stale; the manifest's path."""
+    manifest = project.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+        dbt_env()
+        dbt = Path(sys.executable).with_name("dbt")
+        subprocess.run(
+            [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_DIR),
+             "--profiles-dir", str(DBT_DIR)],
+            check=True, cwd=DBT_DIR,
+        )  # fmt: skip
+    return manifest
+
+
+dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)

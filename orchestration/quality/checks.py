@@ -1,0 +1,373 @@
+"""Data-quality checks on the warehouse, as plain functions (no Dagster).
+
+Each check takes a DuckDB connection (open the warehouse read-only: see `connection.py`),
+reads a small dataframe, validates it with a Great Expectations suite (`suites.py`) and returns
+a `CheckOutcome`: passed or not, its severity, a sentence, and metadata with numbers and the
+failing rows as a markdown table (at most 20 rows, naming ids, facility and hour).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+
+from orchestration.quality import suites
+from orchestration.quality.gx import Validation, validate
+from orchestration.quality.report import markdown_table, mask_plate
+
+Severity = Literal["ERROR", "WARN"]
+DEFAULT_DEAD_LETTER_THRESHOLD = 0.10
+DEFAULT_FRESHNESS = timedelta(hours=6)  # dbt's source freshness errors after 6 h as well
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What a check found. `metadata["failing_rows"]` is a markdown table when it failed."""
+
+    passed: bool
+    severity: Severity
+    description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> pd.DataFrame:
+    """The result of `sql` as a dataframe.
+
+    DuckDB 2.0 converts timestamptz columns with a pandas call that pandas 3.1 deprecates
+    (`drop(inplace=True)`); that warning is about DuckDB's code, not ours, so it is silenced here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.drop")
+        return con.execute(sql, params).df()
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    sql = "select count(*) from information_schema.tables where table_name = ?"
+    row = con.execute(sql, [table]).fetchone()
+    return bool(row and row[0])
+
+
+def _varchar_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    sql = (
+        "select column_name from information_schema.columns"
+        " where table_name = ? and data_type = 'VARCHAR' order by ordinal_position"
+    )
+    return [r[0] for r in con.execute(sql, [table]).fetchall()]
+
+
+def _missing(table: str, severity: Severity) -> CheckOutcome:
+    return CheckOutcome(False, severity, f"Table {table} does not exist in the warehouse.")
+
+
+def _failures(validation: Validation) -> str:
+    """The failed expectations with their counts (or observed values, for table-level ones)."""
+    parts = []
+    for r in validation.failed:
+        if r.exception:
+            parts.append(f"{r.label}: could not run ({r.exception[:200]})")
+        elif r.column or r.observed_value is None:
+            parts.append(f"{r.label}: {r.unexpected_count}")
+        else:
+            parts.append(f"{r.label}: observed {r.observed_value}")
+    return ", ".join(parts)
+
+
+def _outcome(
+    validation: Validation,
+    severity: Severity,
+    ok: str,
+    failed: str,
+    metadata: dict[str, Any],
+    failing_rows: pd.DataFrame | None = None,
+) -> CheckOutcome:
+    """A CheckOutcome from a validation; `failing_rows` defaults to GX's sample."""
+    metadata = {"suite": validation.suite_name, **metadata}
+    if validation.success:
+        return CheckOutcome(True, severity, ok, metadata)
+    rows = validation.unexpected_rows if failing_rows is None else failing_rows
+    metadata["failed_expectations"] = _failures(validation)
+    metadata["failing_values"] = validation.unexpected_count
+    metadata["failing_rows"] = markdown_table(rows)
+    return CheckOutcome(False, severity, failed, metadata)
+
+
+def row_count(
+    con: duckdb.DuckDBPyConnection, table: str, severity: Severity = "ERROR"
+) -> CheckOutcome:
+    """The table has at least one row."""
+    if not _table_exists(con, table):
+        return _missing(table, severity)
+    rows = con.execute(f'select count(*) from "{table}"').fetchone()[0]
+    sample = frame(con, f'select 1 as one from "{table}" limit 1')
+    validation = validate(sample, f"{table}.has_rows", suites.has_rows())
+    return _outcome(
+        validation, severity, f"{table} has {rows} rows.", f"{table} is empty.", {"rows": rows}
+    )
+
+
+def occupancy_rate_in_range(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """Hours of mart_occupancy_hourly with occupancy_rate outside 0..1 or a peak above capacity.
+
+    Hours with flagged count readings (a counting system reported below zero or above
+    capacity; kept as received by design) are exempt and counted in the metadata.
+    """
+    table = "mart_occupancy_hourly"
+    if not _table_exists(con, table):
+        return _missing(table, "ERROR")
+    df = frame(
+        con,
+        f"""
+        select subject_id, facility_id, facility_kind, hour_start_utc, hour_start_local,
+               capacity, peak_occupied, occupancy_rate
+        from {table} where coalesce(flagged_readings, 0) = 0
+        order by subject_id, hour_start_utc
+        """,
+    )
+    exempt, clipped, top = con.execute(
+        f"""
+        select
+            count(*) filter (where coalesce(flagged_readings, 0) > 0 and (occupancy_rate < 0
+                or occupancy_rate > 1 or peak_occupied > capacity)),
+            count(*) filter (where facility_kind = 'gated' and raw_peak_occupied > capacity),
+            max(occupancy_rate)
+        from {table}
+        """
+    ).fetchone()
+    validation = validate(df, f"{table}.occupancy_rate_in_range", suites.occupancy_in_range())
+    metadata = {
+        "hours_checked": len(df),
+        "max_occupancy_rate": float(top) if top is not None else None,
+        "flagged_hours_out_of_range_exempt": int(exempt),
+        "gated_hours_clipped_to_capacity": int(clipped),
+    }
+    return _outcome(
+        validation,
+        "ERROR",
+        f"All {len(df)} unflagged hours have occupancy_rate in 0..1 and peak <= capacity.",
+        f"Hours with occupancy_rate outside 0..1 or peak above capacity: {_failures(validation)}.",
+        metadata,
+    )
+
+
+_MISSING_HOURS = """
+with bounds as (
+    select subject_id, any_value(facility_id) as facility_id, any_value(zone_id) as zone_id,
+           min(hour_start_utc) as first_hour, max(hour_start_utc) as last_hour
+    from mart_occupancy_hourly group by subject_id
+),
+expected as (
+    select subject_id, facility_id, zone_id,
+           unnest(generate_series(first_hour, last_hour, interval 1 hour)) as hour_start_utc
+    from bounds
+)
+select e.subject_id, e.facility_id, e.zone_id, e.hour_start_utc
+from expected e
+anti join mart_occupancy_hourly m using (subject_id, hour_start_utc)
+order by e.subject_id, e.hour_start_utc
+"""
+
+
+def hourly_series_complete(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """Every facility and zone of mart_occupancy_hourly has each hour from its first to its last."""
+    table = "mart_occupancy_hourly"
+    if not _table_exists(con, table):
+        return _missing(table, "ERROR")
+    missing = frame(con, _MISSING_HOURS)
+    subjects = con.execute(f"select count(distinct subject_id) from {table}").fetchone()[0]
+    validation = validate(missing, f"{table}.hourly_series_complete", suites.no_rows())
+    gappy = missing["subject_id"].nunique() if len(missing) else 0
+    return _outcome(
+        validation,
+        "ERROR",
+        f"No missing hour in the series of {subjects} facilities and zones.",
+        f"{len(missing)} missing hour(s) in {gappy} of {subjects} facilities and zones.",
+        {"subjects": subjects, "missing_hours": len(missing), "subjects_with_gaps": gappy},
+        failing_rows=missing,
+    )
+
+
+def no_negative_revenue(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """No negative revenue, gross revenue, refunds, amount due or leakage in mart_revenue_daily."""
+    table = "mart_revenue_daily"
+    if not _table_exists(con, table):
+        return _missing(table, "ERROR")
+    columns = ["revenue", "gross_revenue", "refunds", "amount_due", "leakage"]
+    casts = ", ".join(f"cast({c} as double) as {c}" for c in columns)
+    df = frame(
+        con,
+        f"select facility_id, local_date, payment_method, {casts} from {table}"
+        " order by facility_id, local_date, payment_method",
+    )
+    validation = validate(df, f"{table}.no_negative_revenue", suites.not_negative(columns))
+    return _outcome(
+        validation,
+        "ERROR",
+        f"No negative amount in {len(df)} facility-day-method rows.",
+        f"Negative amounts: {_failures(validation)}.",
+        {"rows_checked": len(df), "min_revenue": float(df["revenue"].min()) if len(df) else None},
+    )
+
+
+def no_negative_session_amounts(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """No negative amount_due, amount_paid or leakage in fct_parking_sessions."""
+    table = "fct_parking_sessions"
+    if not _table_exists(con, table):
+        return _missing(table, "ERROR")
+    columns = ["amount_due", "amount_paid", "leakage"]
+    casts = ", ".join(f"cast({c} as double) as {c}" for c in columns)
+    df = frame(
+        con,
+        f"select session_id, facility_id, status, entry_ts, {casts} from {table}"
+        f" where {' or '.join(f'{c} is not null' for c in columns)} order by entry_ts, session_id",
+    )
+    validation = validate(df, f"{table}.no_negative_amounts", suites.not_negative(columns))
+    return _outcome(
+        validation,
+        "ERROR",
+        f"No negative amount in {len(df)} sessions.",
+        f"Sessions with negative amounts: {_failures(validation)}.",
+        {"sessions_checked": len(df)},
+    )
+
+
+def dead_letter_share(
+    con: duckdb.DuckDBPyConnection, threshold: float = DEFAULT_DEAD_LETTER_THRESHOLD
+) -> CheckOutcome:
+    """Every vendor's daily dead-letter share (mart_data_quality_daily) is below `threshold`."""
+    table = "mart_data_quality_daily"
+    if not _table_exists(con, table):
+        return _missing(table, "WARN")
+    df = frame(
+        con,
+        f"select date, source, events, dead_letters, dead_letter_share from {table}"
+        " order by date, source",
+    )
+    validation = validate(
+        df, f"{table}.dead_letter_share", suites.share_below("dead_letter_share", threshold)
+    )
+    worst = float(df["dead_letter_share"].max()) if len(df) else None
+    return _outcome(
+        validation,
+        "WARN",
+        f"Every vendor-day has a dead-letter share below {threshold:.0%} (worst {worst or 0:.2%}).",
+        f"{validation.unexpected_count} vendor-day(s) at or above {threshold:.0%} dead letters.",
+        {"vendor_days": len(df), "threshold": threshold, "max_dead_letter_share": worst},
+    )
+
+
+def events_fresh(
+    con: duckdb.DuckDBPyConnection,
+    reference: datetime,
+    max_age: timedelta = DEFAULT_FRESHNESS,
+) -> CheckOutcome:
+    """The newest event of stg_events is at most `max_age` older than `reference` (aware)."""
+    if reference.tzinfo is None:
+        raise ValueError("reference must be timezone-aware")
+    table = "stg_events"
+    if not _table_exists(con, table):
+        return _missing(table, "WARN")
+    df = frame(
+        con,
+        f"select max(ts) as newest_event, count(*) as events,"
+        f" epoch(cast(? as timestamptz)) - epoch(max(ts)) as age_seconds from {table}",
+        [reference],
+    )
+    df["age_hours"] = df["age_seconds"] / 3600
+    hours = max_age / timedelta(hours=1)
+    validation = validate(df, f"{table}.events_fresh", suites.fresh("age_hours", hours))
+    newest = df["newest_event"].iloc[0]
+    age = df["age_hours"].iloc[0]
+    metadata = {
+        "newest_event": None if pd.isna(newest) else newest.isoformat(),
+        "reference_time": reference.isoformat(),
+        "age_hours": None if pd.isna(age) else round(float(age), 2),
+        "max_age_hours": hours,
+    }
+    if pd.isna(newest):
+        failed = f"{table} holds no event."
+    else:
+        failed = f"The newest event is {age:.1f} h old (more than {hours:g} h)."
+    return _outcome(
+        validation,
+        "WARN",
+        f"The newest event is {age:.1f} h old (at most {hours:g} h).",
+        failed,
+        metadata,
+        failing_rows=df[["newest_event", "events", "age_hours"]],
+    )
+
+
+def plates_pseudonymised(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    id_columns: list[str],
+    *,
+    scan_text_columns: bool = False,
+) -> CheckOutcome:
+    """No clear plate in `table`: every `plate*` text column holds 20-hex-character hashes.
+
+    With `scan_text_columns`, every other text column is also searched for values that look
+    like a clear, normalised plate (letters and digits, 4-10 characters). Plates in the
+    metadata are masked (AB****) so the check does not spread them.
+    """
+    if not _table_exists(con, table):
+        return _missing(table, "ERROR")
+    text = _varchar_columns(con, table)
+    plates = [c for c in text if c.startswith("plate")]
+    metadata: dict[str, Any] = {"plate_columns": ", ".join(plates) or "none"}
+    failures: list[str] = []
+    tables: list[str] = []
+    if plates:
+        cols = ", ".join(f'"{c}"' for c in [*id_columns, *plates])
+        where = " or ".join(f'"{c}" is not null' for c in plates)
+        df = frame(con, f'select {cols} from "{table}" where {where}')
+        validation = validate(df, f"{table}.plates_hashed", suites.plates_hashed(plates))
+        metadata["plates_checked"] = len(df)
+        if not validation.success:
+            rows = validation.unexpected_rows.copy()
+            for column in plates:
+                rows[column] = rows[column].map(mask_plate)
+            failures.append(_failures(validation))
+            tables.append(markdown_table(rows))
+    others = [c for c in text if c not in plates] if scan_text_columns else []
+    if others:
+        df = _distinct_text_values(con, table, others)
+        validation = validate(df, f"{table}.no_clear_plates", suites.no_clear_plates("value"))
+        metadata["text_values_scanned"] = len(df)
+        if not validation.success:
+            rows = validation.unexpected_rows.copy()
+            rows["value"] = rows["value"].map(mask_plate)
+            failures.append("clear-plate-looking text: " + _failures(validation))
+            tables.append(markdown_table(rows))
+    if not failures:
+        scanned = [f"{len(plates)} plate column(s)"] if plates else []
+        scanned += [f"{len(others)} other text column(s)"] if others else []
+        what = " and ".join(scanned) or "no text column"
+        return CheckOutcome(True, "ERROR", f"No clear plate in {table} ({what}).", metadata)
+    metadata["failed_expectations"] = "; ".join(failures)
+    metadata["failing_rows"] = "\n\n".join(tables)
+    return CheckOutcome(
+        False, "ERROR", f"Clear plates in {table}: {'; '.join(failures)}.", metadata
+    )
+
+
+def _distinct_text_values(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str]
+) -> pd.DataFrame:
+    """One row per (column, distinct value) of `columns`, with how many rows hold it."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    return frame(
+        con,
+        f"""
+        select column_name, value, count(*) as rows
+        from (unpivot (select {cols} from "{table}") on {cols} into name column_name value value)
+        group by all order by column_name, value
+        """,
+    )

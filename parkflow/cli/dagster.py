@@ -1,0 +1,45 @@
+"""`parkflow dagster`: the Dagster UI and daemon on the code location, with ParkFlow's instance."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from parkflow.cli.console import console
+from parkflow.settings import load_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def dagster_home(data_dir: Path) -> Path:
+    """`<data dir>/dagster_home`, holding ParkFlow's `dagster.yaml` (pools, no telemetry)."""
+    home = data_dir.resolve() / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    settings_file = home / "dagster.yaml"
+    if not settings_file.exists():
+        shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", settings_file)
+    return home
+
+
+def dagster(
+    port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
+    host: Annotated[str, typer.Option(help="Interface the UI binds.")] = "127.0.0.1",
+) -> None:
+    """Run `dagster dev -w workspace.yaml` (UI, daemon: schedules and sensors run)."""
+    settings = load_settings()
+    home = dagster_home(settings.data_dir)
+    env = {**os.environ, "DAGSTER_HOME": str(home),
+           "PARKFLOW_DATA_DIR": str(settings.data_dir.resolve())}  # fmt: skip
+    console.print(f"Dagster UI on [bold]http://{host}:{port}[/] (DAGSTER_HOME={home})")
+    command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml"]
+    command += ["-h", host, "-p", str(port)]
+    try:
+        raise typer.Exit(subprocess.call(command, cwd=REPO_ROOT, env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None

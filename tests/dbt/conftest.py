@@ -1,0 +1,139 @@
+"""A small lake built in batch, a real `dbt build` on it, then one more hour and an incremental run.
+
+dbt runs as few times as possible, once per session: a full build, an incremental build
+after `append_to_lake` adds an hour, and (for the tests that need them) `dbt docs generate`
+and a build on an empty lake. The tests then read the warehouse (read-only) and compare it
+with computations of their own over the lake's Parquet files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from parkflow.batch import append_to_lake, build_lake
+from parkflow.lake import EVENTS, read_table, table_dir
+from parkflow.simulator import SimulationConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = ROOT / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+KEY = b"dbt-tests-plate-key"
+#: Monday 2 November 2026, two days, one facility of each kind (gated, on-street, counted).
+CONFIG = SimulationConfig(start=datetime(2026, 11, 2, tzinfo=UTC), days=2, facilities=3, seed=11)
+APPENDED_HOURS = 1
+BAD_PAYMENT_ID = "bad-negative-payment"
+DUPLICATED_ROWS = 50
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """The lake and the warehouse after both dbt runs, plus a copy made after the first."""
+
+    data_dir: Path
+    path: Path  # after the incremental run
+    first: Path  # copy after the full build
+    first_run_results: dict[str, Any]
+    second_run_results: dict[str, Any]
+
+    def query(self, sql: str, *, first: bool = False) -> list[tuple]:
+        """Rows of `sql` on the warehouse (read-only)."""
+        with duckdb.connect(str(self.first if first else self.path), read_only=True) as con:
+            con.execute("set TimeZone = 'UTC'")
+            return con.execute(sql).fetchall()
+
+    def dicts(self, sql: str, *, first: bool = False) -> list[dict[str, Any]]:
+        """Rows of `sql` as dicts."""
+        with duckdb.connect(str(self.first if first else self.path), read_only=True) as con:
+            con.execute("set TimeZone = 'UTC'")
+            cursor = con.execute(sql)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def lake(self, table: str) -> list[dict[str, Any]]:
+        """Every row of a lake table, as landed."""
+        return read_table(self.data_dir, table).to_pylist()
+
+
+def dbt(
+    command: str, data_dir: Path, work: Path, *args: str, project: Path = PROJECT
+) -> dict[str, Any]:
+    """Run `dbt <command>` ("build", "docs generate") on `project` against `data_dir`;
+    returns its run_results.json."""
+    target = work / "target"
+    env = {
+        **os.environ,
+        "PARKFLOW_DATA_DIR": str(data_dir),
+        "DBT_TARGET_PATH": str(target),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    done = subprocess.run(
+        [str(DBT), *command.split(), "--project-dir", project, "--profiles-dir", project, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, f"dbt {command} failed:\n{done.stdout[-6000:]}\n{done.stderr}"
+    results = target / "run_results.json"
+    return json.loads(results.read_text()) if results.exists() else {}
+
+
+def add_bad_rows(data_dir: Path) -> None:
+    """What a messy writer leaves in a lake: a negative payment, and rows landed twice."""
+    events = read_table(data_dir, "events").to_pylist()
+    payment = next(e for e in events if e["event_type"] == "payment" and e["plate"])
+    bad = {
+        **payment,
+        "event_id": BAD_PAYMENT_ID,
+        "transaction_id": "bad-1",
+        "amount": Decimal("-12.50"),
+        "status": "COMPLETED",
+    }
+    day = payment["ts"].strftime("%Y-%m-%d")
+    folder = table_dir(data_dir, "events") / f"date={day}"
+    pq.write_table(pa.Table.from_pylist([bad], schema=EVENTS), folder / "bad-negative.parquet")
+    # the same rows landed again (a worker crashed after writing, before acknowledging)
+    again = [e for e in events if e["ts"].strftime("%Y-%m-%d") == day][:DUPLICATED_ROWS]
+    pq.write_table(pa.Table.from_pylist(again, schema=EVENTS), folder / "landed-twice.parquet")
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory) -> Warehouse:
+    """Build a 2-day lake, dbt build; append an hour, dbt build again (incremental)."""
+    work = tmp_path_factory.mktemp("dbt")
+    data_dir = work / "data"
+    build_lake(data_dir, CONFIG, plate_key=KEY)
+    add_bad_rows(data_dir)
+    first_results = dbt("build", data_dir, work)
+    first = work / "first.duckdb"
+    shutil.copy(data_dir / "warehouse.duckdb", first)
+    append_to_lake(data_dir, APPENDED_HOURS, plate_key=KEY)
+    second_results = dbt("build", data_dir, work)
+    return Warehouse(data_dir, data_dir / "warehouse.duckdb", first, first_results, second_results)
+
+
+@pytest.fixture(scope="session")
+def docs(warehouse: Warehouse, tmp_path_factory) -> tuple[dict, dict]:
+    """`dbt docs generate` on the built warehouse: (manifest, catalog)."""
+    work = tmp_path_factory.mktemp("docs")
+    dbt("docs generate", warehouse.data_dir, work)
+    manifest = json.loads((work / "target" / "manifest.json").read_text())
+    catalog = json.loads((work / "target" / "catalog.json").read_text())
+    return manifest, catalog

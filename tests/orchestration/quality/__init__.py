@@ -1,0 +1,1 @@
+"""Tests of the Great Expectations quality checks and their Dagster wiring."""
