@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint format demo bench lock clean
+.PHONY: help install browser test lint format demo bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -20,7 +20,16 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)  ## create .venv and install ParkFlow with pinned dependencies
 
-test: install  ## run the whole test suite (unit, integration, end-to-end)
+# The dashboards' browser tests drive Debian's chromium (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get install -y -qq chromium || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+browser: $(CHROMIUM)  ## install Debian's chromium for the browser tests (when missing)
+
+test: install $(CHROMIUM)  ## run the whole test suite (unit, integration, end-to-end)
 	$(BIN)/python -m pytest
 
 lint: install  ## ruff check + format check
@@ -31,13 +40,14 @@ format: install  ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-demo: install  ## run the platform on the embedded defaults
-	$(BIN)/parkflow demo
+demo: install  ## run the whole platform on the embedded defaults (Ctrl-C stops it)
+	$(BIN)/parkflow up --history 28 --simulate
 
 bench: install  ## run the benchmarks (prints numbers; not part of CI)
 	$(BIN)/python benchmarks/parse.py
 	$(BIN)/python benchmarks/stream.py
 	$(BIN)/python benchmarks/stream.py --workers 2 --latency-seconds 0
+	$(BIN)/python benchmarks/dbt_scale.py
 
 lock:  ## re-resolve the dependencies into constraints.txt (in a scratch venv)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

@@ -56,7 +56,10 @@ def new_lake_data(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.S
     changed = sorted(t for t in TABLES if now[t] != seen.get(t) and not now[t].startswith("0-"))
     if not changed:
         return dg.SkipReason("no new lake files")
-    selection = dg.AssetSelection.keys(*(lake_key(t) for t in changed)).downstream() & WAREHOUSE
+    affected = dg.AssetSelection.keys(*(lake_key(t) for t in changed)).downstream() & WAREHOUSE
+    # with what they read (seeds, staging views): on a fresh warehouse, or when another lake
+    # table has no file yet, those would be missing; staging is views and incremental, cheap
+    selection = affected.upstream() & WAREHOUSE
     keys = sorted(selection.resolve(context.repository_def.asset_graph))
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=json.dumps(now, sort_keys=True), asset_selection=keys)],

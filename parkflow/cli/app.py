@@ -7,7 +7,20 @@ from typing import Annotated
 import typer
 
 from parkflow import __version__
-from parkflow.cli import broker, dagster, demo, lake, parse, plugins, replay, simulate, worker
+from parkflow.cli import (
+    broker,
+    dagster,
+    dashboard,
+    demo,
+    lake,
+    parse,
+    plugins,
+    replay,
+    simulate,
+    status,
+    up,
+    worker,
+)
 
 app = typer.Typer(
     name="parkflow",
@@ -25,6 +38,9 @@ app.command("worker")(worker.worker)
 app.command("replay")(replay.replay)
 app.command("demo")(demo.demo)
 app.command("dagster")(dagster.dagster)
+app.command("dashboard")(dashboard.dashboard)
+app.command("up")(up.up)
+app.command("status")(status.status)
 
 
 def _version(value: bool) -> None:

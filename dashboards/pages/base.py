@@ -1,0 +1,67 @@
+"""What every page is: a `Viewer` on the shared filters and the marts, re-rendered on change."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import panel as pn
+import param
+
+from dashboards.data import Marts
+from dashboards.filters import Filters
+
+
+class Page(pn.viewable.Viewer):
+    """A dashboard page. Subclasses set the class variables and implement `render`."""
+
+    slug: ClassVar[str]  # the name in orchestration.defs.dashboards.PAGES and in the URL
+    title: ClassVar[str]
+    icon: ClassVar[str]  # a Material icon name
+    marts: ClassVar[tuple[str, ...]] = ()  # the published marts it reads
+
+    filters = param.ClassSelector(class_=Filters, doc="The shared global filters.")
+    store = param.ClassSelector(class_=Marts, doc="Where the published marts are read.")
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self._view: pn.viewable.Viewable | None = None
+
+    def extra_dependencies(self) -> list[param.Parameter]:
+        """Parameters of the page's own widgets that re-render it too."""
+        return []
+
+    def render(self, *values: object) -> pn.viewable.Viewable:
+        """The page's content for the current filters."""
+        raise NotImplementedError
+
+    def on_show(self) -> None:
+        """Called when the page becomes visible (the Live page starts polling)."""
+
+    def on_hide(self) -> None:
+        """Called when another page is chosen."""
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        if self._view is None:  # built on first display, after subclasses made their widgets
+            self._view = pn.panel(
+                pn.bind(
+                    self.render,
+                    self.filters.param.facility,
+                    self.filters.param.start,
+                    self.filters.param.end,
+                    *self.extra_dependencies(),
+                ),
+                sizing_mode="stretch_width",
+            )
+        return self._view
+
+    def params(self) -> dict[str, object]:
+        """The SQL parameters of the global filters."""
+        return self.filters.params()
+
+    def scope(self) -> str:
+        """`FAC-001, 15 Nov - 21 Nov 2026`: what the page is showing (escaped by the caller)."""
+        where = self.filters.facility or "All facilities"
+        start, end = self.filters.start, self.filters.end
+        if not (start and end):
+            return where
+        return f"{where}, {start:%d %b} - {end:%d %b %Y}"

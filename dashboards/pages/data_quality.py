@@ -1,0 +1,168 @@
+"""Data quality: dead letters per vendor per day, and the latest day's outcome per vendor."""
+
+from __future__ import annotations
+
+import hvplot.pandas  # noqa: F401  (registers .hvplot)
+import pandas as pd
+import panel as pn
+
+from dashboards import format as fmt
+from dashboards import ui
+from dashboards.pages.base import Page
+
+#: The same limit as the Dagster check `dead_letter_share` (a WARN above it).
+DEAD_LETTER_LIMIT = 0.10
+
+DAILY_SQL = """
+select date, source, rows_landed, events, duplicate_rows, flagged_events, late_events,
+       invalid_payments, dead_letters, dead_letter_share, anomalies, unmatched_exits,
+       unmatched_payments, abandoned_sessions
+from mart_data_quality_daily
+where date between $start and $end
+order by date, source
+"""
+
+LATEST_SQL = """
+select date, source, rows_landed, dead_letters, dead_letter_share, duplicate_rows, anomalies
+from mart_data_quality_daily
+where date = (select max(date) from mart_data_quality_daily where date <= $end)
+order by source
+"""
+
+
+class DataQualityPage(Page):
+    """What the pipeline rejected or flagged, per vendor and day."""
+
+    slug = "data_quality"
+    title = "Data quality"
+    icon = "fact_check"
+    marts = ("mart_data_quality_daily",)
+
+    def render(self, *_: object) -> pn.viewable.Viewable:
+        """KPIs, the latest outcomes, dead letters per day, and the full table."""
+        params = self.params()
+        daily = self.store.frame(DAILY_SQL, params)
+        if daily.empty:
+            return ui.empty(f"No data-quality figures for {self.scope()}.")
+        parts = [
+            ui.note(
+                "Per vendor and UTC day: a rejected payload has no facility, so the facility "
+                "filter does not apply here."
+            ),
+            self._summary(daily),
+            ui.heading(
+                "Latest day per vendor",
+                f"OK while under {DEAD_LETTER_LIMIT:.0%} of a vendor's payloads are rejected.",
+            ),
+            self._latest(params),
+            ui.heading("Dead letters per vendor", "Payloads a vendor plugin could not read."),
+            self._dead_letters(daily),
+            ui.heading("Per vendor and day"),
+            self._table(daily),
+        ]
+        return pn.Column(*parts, sizing_mode="stretch_width")
+
+    def _summary(self, daily: pd.DataFrame) -> pn.viewable.Viewable:
+        payloads = daily["events"].sum() + daily["dead_letters"].sum()
+        return ui.kpis(
+            ui.kpi("Events", fmt.number(daily["events"].sum()), "distinct, landed"),
+            ui.kpi(
+                "Dead letters",
+                fmt.number(daily["dead_letters"].sum()),
+                f"{fmt.percent(daily['dead_letters'].sum() / payloads if payloads else None, 2)}"
+                " of payloads",
+                slug="dead-letters",
+            ),
+            ui.kpi("Duplicates", fmt.number(daily["duplicate_rows"].sum()), "landed twice"),
+            ui.kpi("Anomalies", fmt.number(daily["anomalies"].sum()), "from session matching"),
+            ui.kpi("Late events", fmt.number(daily["late_events"].sum())),
+        )
+
+    def _latest(self, params: dict[str, object]) -> pn.viewable.Viewable:
+        frame = self.store.frame(LATEST_SQL, params)
+        if frame.empty:
+            return ui.empty("No day to show.")
+        frame["outcome"] = [
+            "WARN" if share >= DEAD_LETTER_LIMIT else "OK"
+            for share in frame["dead_letter_share"].fillna(0)
+        ]
+        frame["date"] = pd.to_datetime(frame["date"]).dt.date
+        table = ui.table(
+            frame[
+                [
+                    "date",
+                    "source",
+                    "outcome",
+                    "dead_letter_share",
+                    "dead_letters",
+                    "rows_landed",
+                    "duplicate_rows",
+                    "anomalies",
+                ]
+            ],
+            "latest",
+            titles={
+                "date": "Day (UTC)",
+                "source": "Vendor",
+                "outcome": "Outcome",
+                "dead_letter_share": "Rejected",
+                "dead_letters": "Dead letters",
+                "rows_landed": "Rows landed",
+                "duplicate_rows": "Duplicates",
+                "anomalies": "Anomalies",
+            },
+            formatters={"dead_letter_share": fmt.percent_cells()},
+        )
+        table.style.map(
+            lambda v: "background-color: #fff3c4" if v == "WARN" else "background-color: #c8e6c9",
+            subset=["outcome"],
+        )
+        return table
+
+    def _dead_letters(self, daily: pd.DataFrame) -> pn.viewable.Viewable:
+        frame = daily.copy()
+        frame["day"] = ui.day_label(frame["date"])
+        plot = frame.hvplot.bar(
+            x="day",
+            y="dead_letters",
+            by="source",
+            stacked=True,
+            hover_cols=["dead_letter_share"],
+            hover_tooltips=[
+                ("Vendor", "@source"),
+                ("Day (UTC)", "@day"),
+                ("Dead letters", "@dead_letters{0,0}"),
+                ("Share rejected", "@dead_letter_share{0.00%}"),
+            ],
+            xlabel="",
+            ylabel="Dead letters",
+            responsive=True,
+            legend="right",
+            legend_opts={"title": "Vendor"},
+        )
+        return ui.chart(plot, "dead-letters")
+
+    def _table(self, daily: pd.DataFrame) -> pn.viewable.Viewable:
+        frame = daily.copy()
+        frame["date"] = pd.to_datetime(frame["date"]).dt.date
+        return ui.table(
+            frame,
+            "quality",
+            titles={
+                "date": "Day (UTC)",
+                "source": "Vendor",
+                "rows_landed": "Rows landed",
+                "events": "Events",
+                "duplicate_rows": "Duplicates",
+                "flagged_events": "Flagged",
+                "late_events": "Late",
+                "invalid_payments": "Invalid payments",
+                "dead_letters": "Dead letters",
+                "dead_letter_share": "Rejected",
+                "anomalies": "Anomalies",
+                "unmatched_exits": "Unmatched exits",
+                "unmatched_payments": "Unmatched payments",
+                "abandoned_sessions": "Abandoned sessions",
+            },
+            formatters={"dead_letter_share": fmt.percent_cells()},
+        )

@@ -1,0 +1,188 @@
+"""The pages without a browser: what they read, empty states, filters from the URL, formats."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import panel as pn
+import pytest
+
+from dashboards import format as fmt
+from dashboards.data import MART_NAME, Marts
+from dashboards.filters import initial_filters, parse_date
+from dashboards.pages import PAGE_TYPES
+from dashboards.pages.live import LivePage
+from dashboards.pages.occupancy import dwell_label
+from dashboards.pages.reports import ReportsPage, safe_file_part
+from dashboards.shell import Shell
+from dashboards.worker import LiveSnapshot, fetch_live
+
+
+def texts(viewable: pn.viewable.Viewable) -> str:
+    """Every text shown in a layout (markdown, HTML, alerts), joined."""
+    found = []
+    for obj in viewable.select(lambda o: isinstance(getattr(o, "object", None), str)):
+        found.append(obj.object)
+    return "\n".join(found)
+
+
+def rendered(page) -> pn.viewable.Viewable:
+    """The page's content for its current filters."""
+    return page.render()
+
+
+def test_pages_are_the_ones_dagster_knows_and_read_only_their_marts():
+    from orchestration.defs.dashboards import PAGES
+
+    assert list(PAGE_TYPES) == list(PAGES)
+    for slug, page in PAGE_TYPES.items():
+        declared = set(PAGES[slug][1])
+        assert set(page.marts) == declared, slug
+        source = inspect.getsource(inspect.getmodule(page))
+        assert set(MART_NAME.findall(source)) <= declared, slug
+
+
+@pytest.mark.parametrize("slug", list(PAGE_TYPES))
+def test_every_page_has_a_friendly_empty_state_when_nothing_is_published(slug, tmp_path):
+    shell = Shell(Marts(tmp_path), {})
+    page = shell.page(slug)
+    if slug == "live":
+        page.snapshot = LiveSnapshot(fetched_at=datetime.now(UTC), error="down")
+    content = texts(rendered(page))
+    assert content  # something readable, no exception
+    assert "Traceback" not in content
+
+
+@pytest.mark.parametrize("slug", [s for s in PAGE_TYPES if s != "live"])
+def test_every_page_renders_the_published_week(slug, marts_dir):
+    shell = Shell(Marts(marts_dir), {})
+    page = shell.page(slug)
+    everywhere = rendered(page)
+    assert not everywhere.select(lambda o: "pf-empty" in getattr(o, "css_classes", [])), slug
+    shell.filters.facility = "FAC-001"
+    assert rendered(page) is not None
+
+
+def test_filters_come_from_the_url_and_bad_values_fall_back(marts_dir):
+    marts = Marts(marts_dir)
+    default = initial_filters(marts, {})
+    assert default.facility == ""
+    assert (default.end - default.start).days == 6
+    chosen = initial_filters(
+        marts, {"facility": "FAC-002", "start": "2026-11-17", "end": "2026-11-18"}
+    )
+    assert (chosen.facility, chosen.start, chosen.end) == (
+        "FAC-002",
+        date(2026, 11, 17),
+        date(2026, 11, 18),
+    )
+    hostile = initial_filters(marts, {"start": "'; drop table x; --", "end": "2026-13-45"})
+    assert (hostile.start, hostile.end) == (default.start, default.end)
+    swapped = initial_filters(marts, {"start": "2026-11-18", "end": "2026-11-17"})
+    assert swapped.start < swapped.end
+    assert len(initial_filters(marts, {"facility": "x" * 10_000}).facility) <= 200
+
+
+def test_the_date_picker_and_the_facility_drop_down_set_the_shared_filters(marts_dir):
+    shell = Shell(Marts(marts_dir), {})
+    shell.dates.value = (date(2026, 11, 17), date(2026, 11, 18))
+    assert (shell.filters.start, shell.filters.end) == (date(2026, 11, 17), date(2026, 11, 18))
+    shell.facility.value = "FAC-003"
+    assert shell.filters.facility == "FAC-003"
+    assert shell.page("revenue").filters is shell.page("occupancy").filters
+
+
+def test_parse_date():
+    assert parse_date("2026-11-17") == date(2026, 11, 17)
+    assert parse_date("2026-11-17T10:00") == date(2026, 11, 17)
+    assert parse_date("yesterday") is None
+    assert parse_date(None) is None
+
+
+def test_unknown_page_falls_back_to_live(tmp_path):
+    assert Shell(Marts(tmp_path), {"page": "<script>"}).current == "live"
+
+
+def test_report_file_names_are_safe(marts_dir):
+    assert safe_file_part("FAC-001") == "FAC-001"
+    assert safe_file_part("../../etc/passwd") == "etc-passwd"
+    assert safe_file_part("'; drop --") == "drop"
+    shell = Shell(Marts(marts_dir), {"facility": "a/b"})
+    page = shell.page("reports")
+    assert isinstance(page, ReportsPage)
+    assert "/" not in page.file_name()
+
+
+def test_live_page_offline_and_online():
+    page = LivePage(filters=initial_filters(Marts(Path("/nonexistent")), {}), store=None)
+    page.snapshot = LiveSnapshot(fetched_at=datetime.now(UTC), error="ConnectionRefusedError")
+    offline = rendered(page)
+    assert "does not answer" in texts(offline)
+    page.snapshot = LiveSnapshot(
+        fetched_at=datetime.now(UTC),
+        occupancy=[
+            {
+                "facility_id": "FAC-001",
+                "zone_id": None,
+                "occupied": 120,
+                "capacity": 400,
+                "occupancy_rate": 0.3,
+            },
+            {
+                "facility_id": "FAC-002",
+                "zone_id": "Z-01",
+                "occupied": 10,
+                "capacity": 40,
+                "occupancy_rate": 0.25,
+            },
+        ],
+        alerts=[
+            {
+                "opened_at": "2026-11-16T06:00:00+00:00",
+                "facility_id": "FAC-001",
+                "subject_id": "FAC-001-EV-1",
+                "alert_type": "HIGH_POWER",
+                "severity": "CRITICAL",
+                "detail": "power 2164 W",
+            }
+        ],
+    )
+    online = texts(rendered(page))
+    assert "Vehicles inside" in online
+    assert ">120<" in online
+
+
+def test_the_worker_being_down_is_a_state_not_an_exception():
+    snapshot = fetch_live("http://127.0.0.1:9")  # discard port: nothing listens
+    assert not snapshot.online
+    assert snapshot.error
+
+
+def test_manager_formats():
+    assert fmt.money(1234.5, "EUR") == "€1,234.50"
+    assert fmt.money(-3, "GBP") == "-£3.00"
+    assert fmt.money(None) == fmt.MISSING
+    assert fmt.money(float("nan")) == fmt.MISSING
+    assert fmt.money(5, "SEK") == "SEK 5.00"
+    assert fmt.moneys({"EUR": 10, "GBP": 2}) == "€10.00 · £2.00"
+    assert fmt.percent(0.8751) == "87.5%"
+    assert fmt.percent(pd.NA) == fmt.MISSING
+    assert fmt.number(12345.6) == "12,346"
+    assert fmt.minutes(45) == "45 min"
+    assert fmt.minutes(185) == "3 h 05 min"
+    assert fmt.only_currency(["EUR", "EUR", None]) == "EUR"
+    assert fmt.only_currency(["EUR", "GBP"]) is None
+
+
+def test_dwell_bins_read_well():
+    assert [dwell_label(b) for b in (0, 1, 2, 3, 15, 16)] == [
+        "0-30 min",
+        "30-60 min",
+        "1-1.5 h",
+        "1.5-2 h",
+        "7.5-8 h",
+        "8 h+",
+    ]
