@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 
 import dagster as dg
+from dagster_dbt import build_dbt_asset_selection
 
+from orchestration.defs.dbt import parkflow_dbt
 from orchestration.defs.lake import lake_key
 from orchestration.lake_stats import fingerprint
 from orchestration.project import data_dir
 from parkflow.lake import TABLES
 
 WAREHOUSE = dg.AssetSelection.groups("staging", "marts", "serving")
+# seeds also feed dbt tests (relationships), which upstream() does not follow: always load them
+SEEDS = build_dbt_asset_selection([parkflow_dbt], dbt_select="resource_type:seed")
 
 # in one process: dbt is a subprocess anyway, and the quality checks then import Great
 # Expectations once per run instead of once per check step (about 5 s each)
@@ -59,7 +63,7 @@ def new_lake_data(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.S
     affected = dg.AssetSelection.keys(*(lake_key(t) for t in changed)).downstream() & WAREHOUSE
     # with what they read (seeds, staging views): on a fresh warehouse, or when another lake
     # table has no file yet, those would be missing; staging is views and incremental, cheap
-    selection = affected.upstream() & WAREHOUSE
+    selection = (affected.upstream() & WAREHOUSE) | SEEDS
     keys = sorted(selection.resolve(context.repository_def.asset_graph))
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=json.dumps(now, sort_keys=True), asset_selection=keys)],

@@ -29,7 +29,7 @@ def test_the_sensor_requests_the_models_downstream_of_new_lake_files(
     selection = first.run_requests[0].asset_selection
     keys = {key.to_user_string() for key in selection}
     assert {"stg_alerts", "mart_alerts", "serving/mart_alerts"} <= keys
-    assert "facilities" in keys  # and what it reads (a seed), for a fresh warehouse
+    assert {"facilities", "payment_methods"} <= keys  # what it and its tests read
     assert "mart_revenue_daily" not in keys  # only what depends on the table that changed
 
     assert isinstance(evaluate(definitions, first.cursor), dg.SkipReason)  # nothing new since
