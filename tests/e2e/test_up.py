@@ -18,8 +18,6 @@ import pytest
 
 from parkflow.lake import read_table
 
-# deselected by default (pyproject): the sensor-triggered dbt runs still fail under `parkflow up`
-# in this test (see the issue 7 note); run with `pytest -m e2e tests/e2e`
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[2]
