@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from parkflow.lake import TABLES, raw_dir, table_dir  # noqa: E402
+from parkflow.lake import TABLES, raw_dir, table_dir, table_files  # noqa: E402
 
 PROJECT = ROOT / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
@@ -140,7 +140,7 @@ def replicate(base: Path, data_dir: Path, weeks: int) -> int:
     events = 0
     for name in TABLES:
         table_dir(data_dir, name).mkdir(parents=True, exist_ok=True)
-        for path in sorted(table_dir(base, name).glob("date=*/*.parquet")):
+        for path in table_files(base, name):
             table = pq.read_table(path, partitioning=None)
             for k in range(weeks):
                 copy = table if k == 0 else shifted(table, name, -k * WEEK, f"-w{k}")
@@ -153,7 +153,7 @@ def append_hour(data_dir: Path) -> int:
     """Copy the newest hour of every table one hour later (new ids); event rows written."""
     events = 0
     for name in TABLES:
-        files = sorted(table_dir(data_dir, name).glob("date=*/*.parquet"))
+        files = table_files(data_dir, name)
         if not files:
             continue
         column = NEWEST_BY[name]

@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from parkflow.broker import EmbeddedBroker
-from parkflow.lake import table_dir
+from parkflow.lake import table_files
 from parkflow.parsing import parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from parkflow.registry import PluginRegistry
@@ -77,8 +77,7 @@ def expected_outcome(stream: list[Payload]) -> tuple[set[str], set[str]]:
 def lake_ids(data_dir: Path, table: str, column: str) -> dict[str, float]:
     """id -> mtime of the first lake file holding it."""
     found: dict[str, float] = {}
-    folder = table_dir(data_dir, table)
-    for path in sorted(folder.glob("date=*/*.parquet")) if folder.exists() else []:
+    for path in table_files(data_dir, table):
         mtime = path.stat().st_mtime
         for value in pq.read_table(path, columns=[column]).column(0).to_pylist():
             found.setdefault(value, mtime)

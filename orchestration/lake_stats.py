@@ -6,13 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from parkflow.lake import TABLES, table_dir
-
-
-def table_files(data_dir: Path, table: str) -> list[Path]:
-    """The Parquet files of a lake table (no temporary files)."""
-    folder = table_dir(data_dir, table)
-    return sorted(folder.glob("date=*/*.parquet")) if folder.exists() else []
+from parkflow.lake import TABLES, table_files
 
 
 def fingerprint(data_dir: Path, table: str) -> str:

@@ -18,6 +18,7 @@ from parkflow.settings import load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = REPO_ROOT / "dbt_project"
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # the venv's (dagster-dbt installs none)
 _DBT_SOURCES = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")
 
 
@@ -56,9 +57,8 @@ def ensure_manifest(project: DbtProject) -> Path:
     manifest = project.manifest_path
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
         dbt_env()
-        dbt = Path(sys.executable).with_name("dbt")
         subprocess.run(
-            [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_DIR),
+            [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(DBT_DIR),
              "--profiles-dir", str(DBT_DIR)],
             check=True, cwd=DBT_DIR,
         )  # fmt: skip

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
 from parkflow.events import CanonicalEvent, TelemetryEvent, make_event_id
-from parkflow.lake import TABLES, LakeWriter, raw_dir, table_dir
+from parkflow.lake import TABLES, LakeWriter, raw_dir, table_dir, table_files
 from parkflow.parsing import DeadLetter, parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from parkflow.records import AlertRecord, AnomalyRecord, SessionRecord
@@ -284,7 +284,7 @@ ROW_KEYS: dict[str, tuple[str, ...]] = {
 def existing_keys(data_dir: Path, table: str) -> set[tuple[Any, ...]]:
     """The row keys (`ROW_KEYS`) a lake table already holds."""
     columns = list(ROW_KEYS[table])
-    files = sorted(table_dir(data_dir, table).glob("date=*/*.parquet"))
+    files = table_files(data_dir, table)
     keys: set[tuple[Any, ...]] = set()
     for path in files:
         rows = pq.read_table(path, columns=columns).to_pydict()

@@ -156,11 +156,15 @@ class LakeWriter:
         return final
 
 
+def table_files(data_dir: Path, table: str) -> list[Path]:
+    """The Parquet files of a lake table, sorted (temporary files are hidden and not matched)."""
+    return sorted(table_dir(data_dir, table).glob("date=*/*.parquet"))
+
+
 def read_table(data_dir: Path, table: str) -> pa.Table:
     """Every row of a lake table (tests and small tools; dbt reads the files itself)."""
-    folder = table_dir(data_dir, table)
     schema = TABLES[table][0]
-    files = sorted(folder.glob("date=*/*.parquet")) if folder.exists() else []
+    files = table_files(data_dir, table)
     if not files:
         return schema.empty_table()
     return pa.concat_tables(pq.read_table(f, schema=schema) for f in files)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.dbt import mart_names
 from orchestration.defs.serving import serving_key
 
 #: page -> (what it shows, the published marts it reads)
@@ -57,6 +58,4 @@ def dashboard_specs(published: set[str]) -> list[dg.AssetSpec]:
 @dg.definitions
 def dashboards() -> dg.Definitions:
     """The dashboard pages."""
-    from orchestration.defs.dbt import mart_names
-
     return dg.Definitions(assets=dashboard_specs(set(mart_names())))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
-from orchestration.project import dbt_env, dbt_project, warehouse_path
+from orchestration.project import DBT_EXECUTABLE, dbt_env, dbt_project, warehouse_path
 
 
 @dg.definitions
@@ -22,7 +19,7 @@ def resources() -> dg.Definitions:
             "dbt": DbtCliResource(
                 project_dir=dbt_project,
                 profiles_dir=str(dbt_project.project_dir),
-                dbt_executable=str(Path(sys.executable).with_name("dbt")),  # the venv's dbt
+                dbt_executable=str(DBT_EXECUTABLE),
             ),
         }
     )

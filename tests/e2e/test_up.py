@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from parkflow.lake import read_table
+from tests.processes import group_gone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -115,14 +116,5 @@ def test_ctrl_c_stops_everything(platform):
     process, _, data_dir = platform
     os.killpg(process.pid, signal.SIGINT)
     assert process.wait(timeout=90) is not None
-    left = wait_for(
-        lambda: (
-            not subprocess.run(
-                ["pgrep", "-g", str(process.pid)], capture_output=True, text=True
-            ).stdout.strip()
-        ),
-        timeout=30,
-        every=0.5,
-    )
-    assert left, "processes were left behind"
+    assert group_gone(process.pid, within=30), "processes were left behind"
     assert not (data_dir / "run" / "up.json").exists()

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from parkflow.broker import free_port
+from tests.processes import group_gone
 
 REPO = Path(__file__).resolve().parents[2]
 QUERY = "{ assetNodes { groupName assetKey { path } } }"
@@ -61,15 +62,3 @@ def test_dagster_dev_serves_every_asset_group(tmp_path, week_lake):
             process.wait()
         log.close()
     assert group_gone(process.pid, within=30), "dagster dev left processes behind"
-
-
-def group_gone(group: int, within: float) -> bool:
-    """True once no process of the group is left (the daemon and code server stop last)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        left = subprocess.run(["pgrep", "-g", str(group)], capture_output=True, text=True)
-        if not left.stdout.strip():
-            return True
-        time.sleep(0.5)
-    os.killpg(group, signal.SIGKILL)
-    return False
