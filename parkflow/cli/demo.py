@@ -1,9 +1,8 @@
-"""`parkflow demo` (what `make demo` runs): the platform on its embedded defaults.
+"""`parkflow demo`: a quick tour with no services running (`make demo` runs `parkflow up`).
 
-Today it shows the foundation end to end: the installed vendor plugins, a
-simulated day of traffic from three facilities in five vendor formats, and
-those payloads parsed back into canonical events and dead letters. The
-streaming, warehouse, orchestration and dashboard layers join it as they land.
+It shows the foundation end to end: the installed vendor plugins, a simulated
+day of traffic from three facilities in five vendor formats, and those
+payloads parsed back into canonical events and dead letters.
 """
 
 from __future__ import annotations
