@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
 
 from orchestration.defs.lake import lake_key
 from orchestration.project import dbt_project, ensure_manifest
@@ -40,6 +40,19 @@ class ParkflowTranslator(DagsterDbtTranslator):
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
         return {**super().get_tags(dbt_resource_props), "dagster/kind/duckdb": ""}
 
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        """dbt tests as checks, never blocking inside the dbt step.
+
+        A failed blocking check fails the whole step it runs in, which here would stop the
+        publication of every mart. dbt already skips the models below a failed
+        error-severity test, and the publish asset of the tested mart refuses to publish
+        (`serving.py`), so the block stays per mart.
+        """
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        return spec._replace(blocking=False) if spec else None
+
 
 class DbtBuildConfig(dg.Config):
     """`full_refresh` rebuilds incremental models from scratch (the nightly job sets it)."""
@@ -55,7 +68,25 @@ class DbtBuildConfig(dg.Config):
 def parkflow_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     """dbt build of the selected models (and their tests)."""
     args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    yield from invocation.stream()
+    if not invocation.is_successful():
+        raise_unbuilt_nodes(invocation)
+
+
+def raise_unbuilt_nodes(invocation: DbtCliInvocation) -> None:
+    """Fail the step when a model or seed did not build; failed tests are check results."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except FileNotFoundError:
+        raise dg.Failure("dbt stopped before building anything: see the dbt log above.") from None
+    broken = [
+        result["unique_id"]
+        for result in results
+        if result["status"] == "error" and result["unique_id"].split(".")[0] in {"model", "seed"}
+    ]
+    if broken:
+        raise dg.Failure(f"dbt could not build {', '.join(broken)}: see the dbt log above.")
 
 
 def mart_names() -> list[str]:

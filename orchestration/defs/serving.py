@@ -1,11 +1,9 @@
 """`serving`: each mart published as `marts/<name>.parquet` for the dashboards.
 
 A publish asset depends on its mart; when a blocking check of the mart fails in
-the same run, Dagster does not run the publish step, so the dashboards keep the
-last good file.
+the same run (a Great Expectations check, or a dbt test of severity error), the
+mart is not published, so the dashboards keep the last good file.
 """
-
-from __future__ import annotations
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -33,7 +31,8 @@ def publish_asset(mart: str) -> dg.AssetsDefinition:
         owners=["team:data-engineering"],
         pool=WAREHOUSE_POOL,
     )
-    def publish(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    def publish(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        refuse_if_checks_failed(context, dg.AssetKey(mart))
         with duckdb.get_connection() as con:
             path, rows = publish_table(con, mart, marts_dir())
             preview = preview_markdown(con, mart)
@@ -46,6 +45,31 @@ def publish_asset(mart: str) -> dg.AssetsDefinition:
         )
 
     return publish
+
+
+def refuse_if_checks_failed(context: dg.AssetExecutionContext, mart: dg.AssetKey) -> None:
+    """Stop publishing when an error-severity check of the mart failed earlier in this run.
+
+    Great Expectations checks block through Dagster (this step does not even start);
+    dbt tests run inside the dbt step, where a blocking failure would stop every mart,
+    so they are checked here.
+    """
+    records = context.instance.all_logs(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    )
+    failed = sorted(
+        evaluation.check_name
+        for record in records
+        if (evaluation := record.get_dagster_event().asset_check_evaluation_data).asset_key == mart
+        and not evaluation.passed
+        and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    )
+    if failed:
+        raise dg.Failure(
+            f"{mart.to_user_string()} not published: failed checks {', '.join(failed)}; "
+            "the dashboards keep the last published file.",
+            metadata={"failed_checks": failed},
+        )
 
 
 @dg.definitions

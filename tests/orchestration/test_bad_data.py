@@ -18,11 +18,24 @@ CLEAR_PLATE = "AB123C"
 
 
 def _rows(data_dir, event_type: str, facility: str | None = None) -> list[dict]:
-    rows = read_table(data_dir, "events").to_pylist()
+    rows = read_table(data_dir, "events").sort_by([("ts", "ascending"), ("event_id", "ascending")])
     return [
-        r for r in rows
+        r for r in rows.to_pylist()
         if r["event_type"] == event_type and (facility is None or r["facility_id"] == facility)
     ]  # fmt: skip
+
+
+def _unflagged_count(data_dir) -> dict:
+    """A count reading in an hour with no flagged reading, so the dbt range test applies."""
+    counts = _rows(data_dir, "occupancy_count")
+    flagged = {
+        (r["facility_id"], r["ts"].replace(minute=0, second=0)) for r in counts if r["flags"]
+    }
+    return next(
+        r for r in counts
+        if (r["facility_id"], r["ts"].replace(minute=0, second=0)) not in flagged
+        and r["ts"].minute < 59
+    )  # fmt: skip
 
 
 def inject(data_dir) -> dict[str, str]:
@@ -32,7 +45,7 @@ def inject(data_dir) -> dict[str, str]:
     payment.update(transaction_id="TX-NEGATIVE")
     entry = dict(_rows(data_dir, "entry", "FAC-001")[0])
     entry.update(event_id="bad-clear-plate", plate=CLEAR_PLATE, ts=entry["ts"] + timedelta(hours=1))
-    count = dict(_rows(data_dir, "occupancy_count")[0])
+    count = dict(_unflagged_count(data_dir))
     count.update(
         event_id="bad-over-capacity",
         occupied=10 * (count["capacity"] or 500),
@@ -82,6 +95,10 @@ def test_the_matching_checks_fail(bad_run):
     assert any("amount" in name for name in failed), failed.keys()
     assert any("no_clear_plates" in name for name in failed), failed.keys()
     assert any("occupancy_rate_in_range" in name for name in failed), failed.keys()
+    # the dbt test of severity error on the same mart fails too (and blocks, see below)
+    assert (
+        "mart_occupancy_hourly:accepted_range_mart_occupancy_hourly_occupancy_rate__1__0" in failed
+    )
 
 
 def test_the_failing_rows_are_named(bad_run):
@@ -97,5 +114,7 @@ def test_publication_of_the_failing_mart_is_blocked(bad_run):
     published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "serving/mart_occupancy_hourly" not in published
     assert not (data_dir / "marts" / "mart_occupancy_hourly.parquet").exists()
+    # dbt skips the models built on the failing one, so they are not published either
+    assert "serving/mart_occupancy_daily" not in published
     # marts whose own checks pass are still published: the block is per mart
     assert "serving/mart_device_health" in published
