@@ -1,7 +1,8 @@
 """The Dagster code location: every definition under `orchestration/defs/`, loaded by folder.
 
-`dagster dev -w workspace.yaml`, `dagster dev` and `dg dev` all load this module.
-The assets, checks, schedules and sensors arrive with the orchestration issue.
+`dagster dev -w workspace.yaml`, `dagster dev` and `dg dev` all load this module; each module
+of `defs/` holds one concern (sources, lake, dbt, quality, serving, dashboards, automation,
+publication status).
 """
 
 from pathlib import Path

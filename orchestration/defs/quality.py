@@ -22,6 +22,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.quality import checks
 from orchestration.quality.checks import CheckOutcome
 from orchestration.quality.connection import read_only
+from streaming.rules.sessions import DEFAULT_MAX_STAY
 
 _BLOCKS = "Blocking: when it fails, the marts downstream are not published."
 _NOT_BLOCKING = "Not blocking: publication goes on, the failure shows here."
@@ -103,6 +104,19 @@ def _privacy(table: str, ids: list[str], *, scan: bool) -> QualityCheck:
     )
 
 
+def _vendor_feeds(table: str) -> QualityCheck:
+    return QualityCheck(
+        table,
+        "vendor_feeds_usable",
+        f"Great Expectations: no facility in {table} is fed by a vendor that lost "
+        f"{checks.UNUSABLE_FEED_SHARE:.0%} or more of a day's payloads to the dead-letter table "
+        "(garbage, a firmware change). ERROR: that facility's numbers for the day would be too "
+        "low. " + _BLOCKS + " The vendor, day and facilities are listed.",
+        True,
+        partial(checks.vendor_feeds_usable, table=table),
+    )
+
+
 def quality_check_specs(
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -138,6 +152,16 @@ def quality_check_specs(
             True,
             checks.no_negative_session_amounts,
         ),
+        QualityCheck(
+            "fct_parking_sessions",
+            "durations_possible",
+            f"Great Expectations: every CLOSED session lasts between 0 and the matcher's max stay "
+            f"({DEFAULT_MAX_STAY / timedelta(hours=1):g} h; a longer stay is ABANDONED, never "
+            "closed). ERROR: an impossible duration is a clock or matching defect that distorts "
+            "dwell times and revenue. " + _BLOCKS + " The failing sessions are listed.",
+            True,
+            partial(checks.session_durations_possible, max_stay=DEFAULT_MAX_STAY),
+        ),
         _privacy("fct_parking_sessions", ["session_id", "facility_id", "entry_ts"], scan=True),
         _row_count(
             "mart_occupancy_hourly",
@@ -166,6 +190,7 @@ def quality_check_specs(
             False,
             checks.hourly_series_complete,
         ),
+        _vendor_feeds("mart_occupancy_hourly"),
         _privacy("mart_occupancy_hourly", ["subject_id", "hour_start_utc"], scan=True),
         _row_count(
             "mart_revenue_daily",
@@ -181,6 +206,7 @@ def quality_check_specs(
             True,
             checks.no_negative_revenue,
         ),
+        _vendor_feeds("mart_revenue_daily"),
         _privacy("mart_revenue_daily", ["facility_id", "local_date"], scan=True),
         _row_count(
             "mart_device_health",
@@ -203,6 +229,18 @@ def quality_check_specs(
             + " The failing vendor-days are listed.",
             False,
             partial(checks.dead_letter_share, threshold=dead_letter_threshold),
+        ),
+        QualityCheck(
+            "mart_data_quality_daily",
+            "duplicate_share",
+            f"Great Expectations: every vendor-day has under "
+            f"{checks.DEFAULT_DUPLICATE_THRESHOLD:.0%} duplicate rows. WARN: duplicates are "
+            "removed by event id before any mart counts them, so the numbers stay right; a flood "
+            "shows a device or gateway re-sending in a loop. "
+            + _NOT_BLOCKING
+            + " The flooded vendor-days are listed.",
+            False,
+            checks.duplicate_share,
         ),
         _privacy("mart_data_quality_daily", ["date", "source"], scan=True),
     ]

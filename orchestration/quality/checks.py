@@ -22,6 +22,8 @@ from orchestration.quality.report import markdown_table, mask_plate
 
 Severity = Literal["ERROR", "WARN"]
 DEFAULT_DEAD_LETTER_THRESHOLD = 0.10
+UNUSABLE_FEED_SHARE = 0.25  # a vendor-day losing this share of its payloads is not usable
+DEFAULT_DUPLICATE_THRESHOLD = 0.10
 DEFAULT_FRESHNESS = timedelta(hours=6)  # dbt's source freshness errors after 6 h as well
 
 
@@ -259,6 +261,104 @@ def dead_letter_share(
         f"Every vendor-day has a dead-letter share below {threshold:.0%} (worst {worst or 0:.2%}).",
         f"{validation.unexpected_count} vendor-day(s) at or above {threshold:.0%} dead letters.",
         {"vendor_days": len(df), "threshold": threshold, "max_dead_letter_share": worst},
+    )
+
+
+def duplicate_share(
+    con: duckdb.DuckDBPyConnection, threshold: float = DEFAULT_DUPLICATE_THRESHOLD
+) -> CheckOutcome:
+    """Every vendor-day of mart_data_quality_daily has under `threshold` duplicate rows.
+
+    Duplicates are removed by event id before any mart counts them, so a flood does not change
+    the numbers; it shows a device or gateway re-sending in a loop, which needs attention.
+    """
+    table = "mart_data_quality_daily"
+    if not _table_exists(con, table):
+        return _missing(table, "WARN")
+    df = frame(
+        con,
+        f"""
+        select date, source, rows_landed, duplicate_rows,
+               coalesce(duplicate_rows / nullif(rows_landed, 0), 0)::double as duplicate_share
+        from {table} order by date, source
+        """,
+    )
+    validation = validate(
+        df, f"{table}.duplicate_share", suites.share_below("duplicate_share", threshold)
+    )
+    worst = float(df["duplicate_share"].max()) if len(df) else 0.0
+    return _outcome(
+        validation,
+        "WARN",
+        f"Every vendor-day has under {threshold:.0%} duplicate rows (worst {worst:.2%}).",
+        f"{validation.unexpected_count} vendor-day(s) flooded with duplicates "
+        f"(>= {threshold:.0%} of rows landed twice; removed before the marts).",
+        {"vendor_days": len(df), "threshold": threshold, "max_duplicate_share": worst},
+    )
+
+
+_UNUSABLE_FEEDS = """
+with shares as (
+    select date, source, dead_letters, events, dead_letter_share
+    from mart_data_quality_daily where dead_letter_share >= ?
+),
+fed as (select distinct source, facility_id from stg_events)
+select s.date, s.source, f.facility_id, s.events, s.dead_letters, s.dead_letter_share
+from shares s join fed f using (source)
+where f.facility_id in (select facility_id from {table})
+order by s.date, s.source, f.facility_id
+"""
+
+
+def vendor_feeds_usable(
+    con: duckdb.DuckDBPyConnection, table: str, threshold: float = UNUSABLE_FEED_SHARE
+) -> CheckOutcome:
+    """No facility in `table` is fed by a vendor that lost `threshold` or more of a day's payloads.
+
+    A vendor whose plugin rejects a quarter of its payloads (garbage, a firmware change) leaves
+    its facilities' counts and revenue for that day too low, so the mart is not published.
+    """
+    for needed in (table, "mart_data_quality_daily", "stg_events"):
+        if not _table_exists(con, needed):
+            return _missing(needed, "ERROR")
+    df = frame(con, _UNUSABLE_FEEDS.format(table=table), [threshold])
+    validation = validate(df, f"{table}.vendor_feeds_usable", suites.no_rows())
+    return _outcome(
+        validation,
+        "ERROR",
+        f"No facility of {table} is fed by a vendor-day with >= {threshold:.0%} dead letters.",
+        f"{df['source'].nunique()} vendor(s) lost >= {threshold:.0%} of their payloads on "
+        f"{df['date'].nunique()} day(s): the numbers of {df['facility_id'].nunique()} "
+        "facility(ies) are incomplete.",
+        {"threshold": threshold, "facility_days": len(df)},
+        failing_rows=df,
+    )
+
+
+def session_durations_possible(con: duckdb.DuckDBPyConnection, max_stay: timedelta) -> CheckOutcome:
+    """CLOSED sessions of fct_parking_sessions last between 0 and `max_stay`.
+
+    The matcher closes no session after its max stay (it is ABANDONED then), so a longer or a
+    negative duration is a clock or matching defect that would distort dwell and revenue.
+    """
+    table = "fct_parking_sessions"
+    if not _table_exists(con, table):
+        return _missing(table, "ERROR")
+    df = frame(
+        con,
+        f"""
+        select session_id, facility_id, entry_ts, exit_ts, duration_s::double as duration_s
+        from {table} where status = 'CLOSED' order by entry_ts, session_id
+        """,
+    )
+    limit = max_stay.total_seconds()
+    validation = validate(df, f"{table}.durations_possible", suites.between("duration_s", 0, limit))
+    return _outcome(
+        validation,
+        "ERROR",
+        f"All {len(df)} closed sessions last between 0 and {limit / 3600:g} h.",
+        f"Closed sessions with an impossible duration: {_failures(validation)}.",
+        {"sessions_checked": len(df), "max_stay_hours": limit / 3600},
     )
 
 

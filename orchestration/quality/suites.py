@@ -83,3 +83,10 @@ def no_clear_plates(column: str) -> list[Expectation]:
     import great_expectations.expectations as gxe
 
     return [gxe.ExpectColumnValuesToNotMatchRegex(column=column, regex=CLEAR_PLATE)]
+
+
+def between(column: str, low: float, high: float) -> list[Expectation]:
+    """Every value of `column` is within [low, high] (empty values pass)."""
+    import great_expectations.expectations as gxe
+
+    return [gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high)]

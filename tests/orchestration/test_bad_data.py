@@ -1,17 +1,26 @@
-"""Bad rows in the lake: the matching checks fail, name the rows, and publication stops."""
+"""Bad rows in the lake: the matching checks fail, name the rows, and publication stops.
+
+A good refresh runs first; then bad rows of every kind are added (a negative payment, a clear
+plate, an occupancy above capacity, an impossible stay, a duplicate flood, a vendor sending
+half garbage) and a second refresh runs. The blocked marts keep their last good file, and
+`marts/_status.json` tells the dashboards which ones are stale and why.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import dagster as dg
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.defs.status import record_run
+from orchestration.publication import read_status
 from parkflow.lake import TABLES, read_table, table_dir
 
 CLEAR_PLATE = "AB123C"
@@ -38,45 +47,103 @@ def _unflagged_count(data_dir) -> dict:
     )  # fmt: skip
 
 
+def _write(data_dir, table: str, rows: list[dict], day, name: str) -> None:
+    folder = table_dir(data_dir, table) / f"date={day:%Y-%m-%d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=TABLES[table][0]), folder / name)
+
+
 def inject(data_dir) -> dict[str, str]:
-    """Add bad events to the lake as one more Parquet file; what was injected, by kind."""
+    """Add bad rows to the lake as more Parquet files; what was injected, by kind.
+
+    They are landed now (`ingested_at`, `updated_at`), as the worker would land them, so the
+    incremental models pick them up.
+    """
+    landed = datetime.now(UTC)
     payment = dict(_rows(data_dir, "payment", "FAC-001")[0])
     payment.update(event_id="bad-negative-payment", amount=Decimal("-12.50"))
-    payment.update(transaction_id="TX-NEGATIVE")
+    payment.update(transaction_id="TX-NEGATIVE", ingested_at=landed)
     entry = dict(_rows(data_dir, "entry", "FAC-001")[0])
-    entry.update(event_id="bad-clear-plate", plate=CLEAR_PLATE, ts=entry["ts"] + timedelta(hours=1))
+    entry.update(event_id="bad-clear-plate", plate=CLEAR_PLATE, ingested_at=landed)
+    entry.update(ts=entry["ts"] + timedelta(hours=1))
     count = dict(_unflagged_count(data_dir))
     count.update(
         event_id="bad-over-capacity",
-        occupied=10 * (count["capacity"] or 500),
+        occupied=1000 * (count["capacity"] or 500),  # above capacity even averaged over the hour
         flags=[],
         ts=count["ts"] + timedelta(seconds=30),
+        ingested_at=landed,
     )
-    schema = TABLES["events"][0]
-    folder = table_dir(data_dir, "events") / f"date={payment['ts']:%Y-%m-%d}"
-    pq.write_table(
-        pa.Table.from_pylist([payment, entry, count], schema=schema), folder / "bad.parquet"
+    _write(data_dir, "events", [payment, entry, count], payment["ts"], "bad.parquet")
+
+    session = next(
+        r for r in read_table(data_dir, "sessions").to_pylist() if r["status"] == "CLOSED"
     )
-    return {"negative": "TX-NEGATIVE", "plate": CLEAR_PLATE, "facility": count["facility_id"]}
+    session.update(session_id="bad-ten-day-stay", duration_s=10 * 86400, updated_at=landed)
+    session.update(exit_ts=session["entry_ts"] + timedelta(days=10))
+    _write(data_dir, "sessions", [session], session["entry_ts"], "bad.parquet")
+
+    # a duplicate flood: every event of one vendor-day landed a second time
+    events = read_table(data_dir, "events")
+    flood_vendor, flood_day = "paymaster", entry["ts"].date()
+    again = [
+        {**r, "ingested_at": landed} for r in events.to_pylist()
+        if r["source"] == flood_vendor and r["ts"].date() == flood_day
+    ]  # fmt: skip
+    _write(data_dir, "events", again, flood_day, "flood.parquet")
+
+    # a vendor sending half garbage: as many dead letters as events on one day
+    garbage_vendor = entry["source"]
+    day_events = [
+        r for r in events.to_pylist()
+        if r["source"] == garbage_vendor and r["ts"].date() == flood_day
+    ]  # fmt: skip
+    noon = day_events[0]["ts"].replace(hour=12, minute=0, second=0, microsecond=0)
+    garbage = [
+        {"dead_letter_id": f"bad-garbage-{i}", "source": garbage_vendor,
+         "reason": "invalid JSON", "payload_b64": "AAEC", "payload_size": 3,
+         "received_at": noon, "topic": f"raw.{garbage_vendor}", "partition": 0,
+         "offset": 10_000_000 + i}
+        for i in range(len(day_events))
+    ]  # fmt: skip
+    _write(data_dir, "deadletter", garbage, noon, "garbage.parquet")
+    return {
+        "negative": "TX-NEGATIVE",
+        "plate": CLEAR_PLATE,
+        "facility": count["facility_id"],
+        "long_stay": "bad-ten-day-stay",
+        "flood": flood_vendor,
+        "garbage": garbage_vendor,
+        "day": f"{flood_day}",
+    }
+
+
+def refresh(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    """One `refresh_marts` run, then the publication-status sensor's work for it."""
+    from orchestration.definitions import defs
+
+    job = defs().resolve_job_def("refresh_marts")
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    record_run(instance, result.dagster_run)
+    return result
 
 
 @pytest.fixture(scope="module")
 def bad_run(week_lake, tmp_path_factory):
-    """A refresh over a copy of the week with the bad rows added."""
+    """A good refresh over a copy of the week, then one with the bad rows added."""
     data_dir = tmp_path_factory.mktemp("bad") / "data"
     shutil.copytree(week_lake / "lake", data_dir / "lake")
-    injected = inject(data_dir)
     os.environ["PARKFLOW_DATA_DIR"] = str(data_dir)
     try:
-        from orchestration.definitions import defs
-
-        job = defs().resolve_job_def("refresh_marts")
-        result = job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-        )
+        with dg.DagsterInstance.ephemeral() as instance:
+            good = refresh(instance)
+            assert good.success
+            before = {p.name: p.read_bytes() for p in (data_dir / "marts").glob("*.parquet")}
+            injected = inject(data_dir)
+            result = refresh(instance)
     finally:
         os.environ["PARKFLOW_DATA_DIR"] = str(week_lake)
-    return result, injected, data_dir
+    return result, injected, data_dir, before
 
 
 def failed_checks(result) -> dict[str, dict]:
@@ -88,7 +155,7 @@ def failed_checks(result) -> dict[str, dict]:
 
 
 def test_the_matching_checks_fail(bad_run):
-    result, _, _ = bad_run
+    result, *_ = bad_run
     failed = failed_checks(result)
     # a negative payment never reaches a mart (revenue leaves it out as invalid): the staging
     # test on the amount is the check that catches it
@@ -99,10 +166,43 @@ def test_the_matching_checks_fail(bad_run):
     assert (
         "mart_occupancy_hourly:accepted_range_mart_occupancy_hourly_occupancy_rate__1__0" in failed
     )
+    assert "fct_parking_sessions:durations_possible" in failed
+    assert "mart_occupancy_hourly:vendor_feeds_usable" in failed
+    assert "mart_data_quality_daily:duplicate_share" in failed
+
+
+def test_each_check_names_what_it_caught(bad_run):
+    result, injected, _, _ = bad_run
+    failed = failed_checks(result)
+
+    def rows(key: str) -> str:
+        return str(failed[key]["failing_rows"].value)
+
+    assert injected["long_stay"] in rows("fct_parking_sessions:durations_possible")
+    assert injected["garbage"] in rows("mart_occupancy_hourly:vendor_feeds_usable")
+    assert injected["day"] in rows("mart_occupancy_hourly:vendor_feeds_usable")
+    assert injected["flood"] in rows("mart_data_quality_daily:duplicate_share")
+
+
+def test_a_duplicate_flood_changes_no_number(bad_run):
+    """Duplicates are removed by event id: the flooded vendor's events count once."""
+    _, injected, data_dir, _ = bad_run
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        landed, distinct, duplicates = con.execute(
+            "select sum(rows_landed), sum(events), sum(duplicate_rows)"
+            " from mart_data_quality_daily where source = ? and date = ?::date",
+            [injected["flood"], injected["day"]],
+        ).fetchone()
+        staged = con.execute(
+            "select count(*) from stg_events where source = ? and ts::date = ?::date",
+            [injected["flood"], injected["day"]],
+        ).fetchone()[0]
+    assert duplicates >= distinct > 0 and landed == distinct + duplicates
+    assert staged == distinct
 
 
 def test_the_failing_rows_are_named(bad_run):
-    result, injected, _ = bad_run
+    result, injected, _, _ = bad_run
     failed = failed_checks(result)
     text = " ".join(str(value.value) for metadata in failed.values() for value in metadata.values())
     assert injected["facility"] in text
@@ -110,11 +210,37 @@ def test_the_failing_rows_are_named(bad_run):
 
 
 def test_publication_of_the_failing_mart_is_blocked(bad_run):
-    result, _, data_dir = bad_run
+    result, *_ = bad_run
     published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "serving/mart_occupancy_hourly" not in published
-    assert not (data_dir / "marts" / "mart_occupancy_hourly.parquet").exists()
     # dbt skips the models built on the failing one, so they are not published either
     assert "serving/mart_occupancy_daily" not in published
     # marts whose own checks pass are still published: the block is per mart
     assert "serving/mart_device_health" in published
+
+
+def test_blocked_marts_keep_their_last_good_file(bad_run):
+    _, _, data_dir, before = bad_run
+    for mart in ("mart_occupancy_hourly", "mart_revenue_daily", "fct_parking_sessions"):
+        assert (data_dir / "marts" / f"{mart}.parquet").read_bytes() == before[f"{mart}.parquet"]
+    assert (data_dir / "marts" / "mart_device_health.parquet").exists()
+
+
+def test_the_status_file_says_which_marts_are_stale_and_why(bad_run):
+    result, _, data_dir, _ = bad_run
+    status = read_status(data_dir / "marts")
+    marts = status["marts"]
+    assert status["last_run"]["run_id"] == result.run_id
+    assert status["last_run"]["status"] == "FAILURE"
+    hourly = marts["mart_occupancy_hourly"]
+    assert hourly["current"] is False and hourly["published_at"] < hourly["blocked_at"]
+    assert any("occupancy_rate_in_range" in reason for reason in hourly["blocked_by"])
+    assert any("vendor_feeds_usable" in reason for reason in hourly["blocked_by"])
+    sessions = marts["fct_parking_sessions"]
+    assert sessions["current"] is False
+    assert any("durations_possible" in reason for reason in sessions["blocked_by"])
+    assert marts["mart_occupancy_daily"]["current"] is False  # skipped below a failed test
+    assert marts["mart_device_health"]["current"] is True
+    checks = {(c["asset"], c["check"]): c for c in status["checks"]}
+    assert checks[("mart_data_quality_daily", "duplicate_share")]["passed"] is False
+    assert checks[("mart_data_quality_daily", "duplicate_share")]["severity"] == "WARN"

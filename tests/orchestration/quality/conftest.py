@@ -58,6 +58,8 @@ class BadRows:
     clear_plate_event: str  # stg_events.event_id with plate 1-ABC-23
     clear_plate_zone_hour: tuple[str, str]  # mart_occupancy_hourly row with zone_id XY987Z
     dead_letter_day: tuple[str, str]  # date, source with a 25 % share
+    long_session: str  # a CLOSED session lasting 10 days
+    duplicate_day: tuple[str, str]  # date, source with half its rows landed twice
 
 
 def _hour(con: duckdb.DuckDBPyConnection, subject: str, offset: int) -> tuple[str, str]:
@@ -121,6 +123,20 @@ def bad_warehouse(quality_warehouse, tmp_path_factory) -> BadRows:
             " where date = ?::date and source = ?",
             list(day),
         )
+        long_session = con.execute(
+            "select session_id from fct_parking_sessions where status = 'CLOSED'"
+            " order by session_id desc limit 1"
+        ).fetchone()[0]
+        con.execute(
+            "update fct_parking_sessions set duration_s = 864000 where session_id = ?",
+            [long_session],
+        )
+        flood = ("2026-03-03", "paymaster")
+        con.execute(
+            "update mart_data_quality_daily set duplicate_rows = rows_landed // 2"
+            " where date = ?::date and source = ?",
+            list(flood),
+        )
         con.execute("delete from mart_device_health")
     finally:
         con.close()
@@ -135,4 +151,6 @@ def bad_warehouse(quality_warehouse, tmp_path_factory) -> BadRows:
         clear_plate_event=event,
         clear_plate_zone_hour=zone_hour,
         dead_letter_day=day,
+        long_session=long_session,
+        duplicate_day=flood,
     )

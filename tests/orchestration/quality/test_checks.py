@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
@@ -76,6 +77,10 @@ def test_marts_have_rows(clean, table):
         checks.no_negative_revenue,
         checks.no_negative_session_amounts,
         checks.dead_letter_share,
+        checks.duplicate_share,
+        partial(checks.vendor_feeds_usable, table="mart_occupancy_hourly"),
+        partial(checks.vendor_feeds_usable, table="mart_revenue_daily"),
+        partial(checks.session_durations_possible, max_stay=timedelta(hours=72)),
     ],
 )
 def test_clean_data_passes(clean, check):
@@ -162,6 +167,32 @@ def test_dead_letter_share_above_threshold_warns(bad, bad_warehouse):
     outcome = checks.dead_letter_share(bad)
     assert_failed(outcome, "WARN", *bad_warehouse.dead_letter_day, "0.25")
     assert checks.dead_letter_share(bad, threshold=0.3).passed
+
+
+def test_a_vendor_losing_a_quarter_of_its_payloads_blocks_its_facilities(bad, bad_warehouse):
+    day, vendor = bad_warehouse.dead_letter_day
+    facilities = [
+        row[0]
+        for row in bad.execute(
+            "select distinct facility_id from stg_events where source = ? order by 1", [vendor]
+        ).fetchall()
+    ]
+    for table in ("mart_occupancy_hourly", "mart_revenue_daily"):
+        outcome = checks.vendor_feeds_usable(bad, table)
+        assert_failed(outcome, "ERROR", day, vendor, *facilities)
+        assert checks.vendor_feeds_usable(bad, table, threshold=0.3).passed
+
+
+def test_an_impossible_session_duration_fails(bad, bad_warehouse):
+    outcome = checks.session_durations_possible(bad, max_stay=timedelta(hours=72))
+    assert_failed(outcome, "ERROR", bad_warehouse.long_session)
+    assert checks.session_durations_possible(bad, max_stay=timedelta(days=11)).passed
+
+
+def test_a_duplicate_flood_warns(bad, bad_warehouse):
+    outcome = checks.duplicate_share(bad)
+    assert_failed(outcome, "WARN", *bad_warehouse.duplicate_day)
+    assert outcome.metadata["max_duplicate_share"] >= 0.49
 
 
 def test_empty_mart_fails(bad):
