@@ -51,6 +51,9 @@ bench: install  ## run the benchmarks (prints numbers; not part of CI)
 	$(BIN)/python benchmarks/stream.py
 	$(BIN)/python benchmarks/stream.py --workers 2 --latency-seconds 0
 	$(BIN)/python benchmarks/dbt_scale.py
+	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/crash_recovery.py
+	$(BIN)/python benchmarks/soak.py
 
 lock:  ## re-resolve the dependencies into constraints.txt (in a scratch venv)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

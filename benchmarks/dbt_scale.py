@@ -111,6 +111,16 @@ def base_week(folder: Path) -> Path:
     return folder
 
 
+def base_event_rows(base: Path) -> int:
+    """Event rows in the simulated base week."""
+    return pq.ParquetDataset(table_dir(base, "events")).read(["event_id"]).num_rows
+
+
+def weeks_for(target_events: int, base_events: int) -> int:
+    """How many copies of the base week make about `target_events` events."""
+    return max(1, round(target_events / base_events))
+
+
 def shifted(table: pa.Table, name: str, delta: timedelta, suffix: str) -> pa.Table:
     """`table` with every timestamp moved by `delta` and every id column suffixed."""
     columns = []
@@ -210,7 +220,7 @@ def dbt_build(data_dir: Path) -> DbtRun:
 
 def run_size(base: Path, work: Path, target_events: int, base_events: int) -> dict:
     """Lake of about `target_events`, full build, one more hour, incremental build."""
-    weeks = max(1, round(target_events / base_events))
+    weeks = weeks_for(target_events, base_events)
     data_dir = work / f"lake-{target_events}"
     started = time.perf_counter()
     events = replicate(base, data_dir, weeks)
@@ -247,7 +257,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="parkflow-dbt-scale-"))
     try:
         base = base_week(args.base or work / "base")
-        base_events = pq.ParquetDataset(table_dir(base, "events")).read(["event_id"]).num_rows
+        base_events = base_event_rows(base)
         rows = []
         for size in args.events:
             rows.append(run_size(base, work, size, base_events))

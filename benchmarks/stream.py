@@ -47,7 +47,7 @@ from parkflow.simulator.catalog import first_facilities
 from parkflow.simulator.transport import Payload, Transport
 from parkflow.simulator.world import simulate_world
 from streaming.rules.sessions import latest_versions, match_stream
-from tests.integration.conftest import PLATE_KEY, WorkerProcess
+from tests.worker_process import PLATE_KEY, WorkerProcess
 
 REGISTRY = PluginRegistry.discover()
 PARTITIONS = 8

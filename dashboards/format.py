@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
-from bokeh.models import CustomJSTickFormatter, NumberFormatter, NumeralTickFormatter
+from bokeh.models import CustomJSTickFormatter, NumeralTickFormatter
 
 SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF ", "JPY": "¥"}
 MISSING = "\u2013"  # an en dash
@@ -90,21 +90,32 @@ def percent_ticks() -> NumeralTickFormatter:
     return NumeralTickFormatter(format="0%")
 
 
-def money_cells(currency: str | None) -> dict[str, object]:
+def money_cells(currency: str | None) -> CellFormat:
     """Table cells as money (Tabulator's own formatter, which takes any sign)."""
     return {"type": "money", "symbol": symbol(currency), "precision": 2, "thousand": ","}
 
 
-def percent_cells() -> NumberFormatter:
-    """Table cells of a 0..1 share as `87.5%`."""
-    return NumberFormatter(format="0.0%")
+#: Table cells are formatted by Tabulator's own formatters, given as plain settings: equal
+#: settings compare equal, so redrawing a table with new rows does not rebuild its columns.
+CellFormat = dict[str, object]
 
 
-def count_cells() -> NumberFormatter:
+def percent_cells(decimals: int = 1) -> CellFormat:
+    """Table cells of a share as `87.5%` (`ui.table` shows `percent` columns times 100)."""
+    return {
+        "type": "money",
+        "symbol": "%",
+        "symbolAfter": True,
+        "precision": decimals,
+        "thousand": ",",
+    }
+
+
+def count_cells() -> CellFormat:
     """Table cells as whole numbers with thousands separators."""
-    return NumberFormatter(format="0,0")
+    return decimal_cells(0)
 
 
-def decimal_cells(decimals: int = 1) -> NumberFormatter:
+def decimal_cells(decimals: int = 1) -> CellFormat:
     """Table cells with a fixed number of decimals and thousands separators."""
-    return NumberFormatter(format="0,0." + "0" * decimals)
+    return {"type": "money", "symbol": "", "precision": decimals, "thousand": ","}

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import panel as pn
 import panel_material_ui as pmui
+from panel.util import edit_readonly
 
 from dashboards import ui
 from dashboards.data import Marts
@@ -26,6 +27,20 @@ from dashboards.pages import PAGE_TYPES, Page
 TITLE = "ParkFlow"
 DEFAULT_PAGE = "live"
 PAGE_OPTIONS = {"devices": ("severity", "state"), "reports": ("report",)}  # URL -> page params
+
+
+class AppPage(pmui.Page):
+    """The Material UI page, without its busy bar.
+
+    The page follows Panel's busy state, which flips twice around every server callback; each
+    flip sent the page's state again and walked every model on it: about a quarter of the
+    server's time in a filter change. Setting `busy` once unlinks it.
+    """
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(busy_indicator=None, **params)
+        with edit_readonly(self):
+            self.busy = False
 
 
 def session_query() -> dict[str, str]:
@@ -129,7 +144,7 @@ class Shell:
             pmui.Divider(),
             pmui.Typography(ui.esc(self.freshness()), variant="caption", margin=(8, 12)),
         ]
-        return pmui.Page(
+        return AppPage(
             title=TITLE,
             sidebar=sidebar,
             main=[self.content],

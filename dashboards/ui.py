@@ -3,6 +3,10 @@
 Texts that may carry user input (a facility from the URL) are HTML-escaped before they reach
 a markdown component. CSS classes (`pf-kpi`, `pf-chart`, `pf-table`, `pf-empty`) give the
 browser tests stable handles.
+
+The browser builds a view per component, again at every filter change: a row of headline
+numbers is one HTML pane, and a section title plain HTML rather than a Material UI (React)
+component, which costs several times more to draw.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import pandas as pd
 import panel as pn
 import panel_material_ui as pmui
 
+from dashboards import format as fmt
+
 CHART_HEIGHT = 320
 TABLE_PAGE_SIZE = 12
 KPI_WIDTH = 230
@@ -26,45 +32,54 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-KPI_CSS = """
-.pf-card { padding: 10px 16px; border-radius: 4px; background: var(--panel-surface-color, #fff);
-           box-shadow: 0 1px 3px rgba(0, 0, 0, 0.2); height: 100%; box-sizing: border-box; }
-.pf-label { font-size: 12px; letter-spacing: 0.08em; text-transform: uppercase; opacity: 0.8; }
-.pf-value { display: block; font-size: 24px; font-weight: 500; margin: 4px 0; }
-.pf-note { font-size: 12px; opacity: 0.75; }
+KPI_CSS = f"""
+.pf-kpis {{ display: flex; flex-wrap: wrap; }}
+.pf-kpi {{ display: flex; width: {KPI_WIDTH}px; min-height: {KPI_HEIGHT}px; margin: 4px 8px; }}
+.pf-card {{ flex: 1; padding: 10px 16px; border-radius: 4px; box-sizing: border-box;
+           background: var(--panel-surface-color, #fff);
+           box-shadow: 0 1px 3px rgba(0, 0, 0, 0.2); }}
+.pf-label {{ font-size: 12px; letter-spacing: 0.08em; text-transform: uppercase; opacity: 0.8; }}
+.pf-value {{ display: block; font-size: 24px; font-weight: 500; margin: 4px 0; }}
+.pf-note {{ font-size: 12px; opacity: 0.75; }}
+"""
+
+HEADING_CSS = """
+.pf-heading { margin: 0; font: 700 1rem/1.6 Roboto, Helvetica, Arial, sans-serif; }
+.pf-help { margin: 8px 0 0; font: 400 0.875rem/1.43 Roboto, Helvetica, Arial, sans-serif; }
 """
 
 
-def kpi(label: str, value: str, note: str = "", slug: str = "") -> pn.pane.HTML:
+def kpi(label: str, value: str, note: str = "", slug: str = "") -> str:
     """A headline number with its label and a short note under it (`.pf-value` holds it)."""
-    text = (
-        f'<div class="pf-card"><span class="pf-label">{esc(label)}</span>'
+    classes = "pf-kpi" + (f" pf-kpi-{esc(slug)}" if slug else "")
+    return (
+        f'<div class="{classes}"><div class="pf-card">'
+        f'<span class="pf-label">{esc(label)}</span>'
         f'<span class="pf-value">{esc(value)}</span>'
-        f'<span class="pf-note">{esc(note)}</span></div>'
+        f'<span class="pf-note">{esc(note)}</span></div></div>'
     )
-    classes = ["pf-kpi"] + ([f"pf-kpi-{slug}"] if slug else [])
+
+
+def kpis(*cards: str) -> pn.pane.HTML:
+    """A wrapping row of headline numbers (`kpi` cards), drawn as one HTML pane."""
     return pn.pane.HTML(
-        text,
-        css_classes=classes,
+        '<div class="pf-kpis">' + "".join(cards) + "</div>",
+        css_classes=["pf-kpis"],
         stylesheets=[KPI_CSS],
-        width=KPI_WIDTH,
-        height=KPI_HEIGHT,
-        margin=(4, 8),
+        sizing_mode="stretch_width",
+        margin=(4, 0),
     )
 
 
-def kpis(*cards: pn.pane.HTML) -> pn.FlexBox:
-    """A wrapping row of headline numbers."""
-    return pn.FlexBox(*cards, sizing_mode="stretch_width")
-
-
-def heading(text: str, help_text: str = "") -> pn.viewable.Viewable:
+def heading(text: str, help_text: str = "") -> pn.pane.HTML:
     """A section title, with a one-line explanation under it."""
-    title = pmui.Typography(esc(text), variant="h6", margin=(16, 8, 0, 8))
-    if not help_text:
-        return title
-    note = pmui.Typography(esc(help_text), variant="body2", margin=(0, 8, 4, 8))
-    return pn.Column(title, note, sizing_mode="stretch_width")
+    note = f'<p class="pf-help">{esc(help_text)}</p>' if help_text else ""
+    return pn.pane.HTML(
+        f'<h2 class="pf-heading">{esc(text)}</h2>{note}',
+        stylesheets=[HEADING_CSS],
+        sizing_mode="stretch_width",
+        margin=(16, 8, 4, 8),
+    )
 
 
 def empty(message: str, title: str = "No data") -> pmui.Alert:
@@ -105,6 +120,35 @@ def chart(plot: hv.core.Dimensioned, name: str) -> pn.pane.HoloViews:
     )
 
 
+class ChartSlot:
+    """One chart of a page, drawn once: a later plot only replaces its data in the browser.
+
+    The chart is a `DynamicMap` fed by a `Pipe`: sending it the next plot (same kind of chart,
+    other data) updates the existing Bokeh figure instead of building a new one, several
+    times cheaper for the server and the browser. Axes follow each plot's data (framewise).
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._pipe: hv.streams.Pipe | None = None
+        self.pane: pn.pane.HoloViews | None = None
+
+    def show(self, plot: hv.core.Dimensioned) -> pn.pane.HoloViews:
+        """The chart's pane, now showing `plot`."""
+        # the height on the plot itself: a DynamicMap's pane cannot read it from the plot
+        plot = plot.opts(framewise=True, responsive=True, height=CHART_HEIGHT)
+        if self._pipe is None or self.pane is None:
+            self._pipe = hv.streams.Pipe(data=plot)
+            self.pane = chart(hv.DynamicMap(_shown, streams=[self._pipe]), self.name)
+        else:
+            self._pipe.send(plot)
+        return self.pane
+
+
+def _shown(data: hv.core.Dimensioned) -> hv.core.Dimensioned:
+    return data
+
+
 def table(
     frame: pd.DataFrame,
     name: str,
@@ -112,16 +156,24 @@ def table(
     formatters: Mapping[str, object] | None = None,
     hidden: Sequence[str] = (),
     page_size: int = TABLE_PAGE_SIZE,
+    percent: Sequence[str] = (),
 ) -> pn.widgets.Tabulator:
-    """A read-only, paginated table with manager-friendly headers."""
+    """A read-only, paginated table with manager-friendly headers.
+
+    `percent` columns hold shares (0.875) and show as `87.5%`. Paginated on the server: the
+    browser gets one page of rows at a time, not the whole frame.
+    """
+    if percent:
+        frame = frame.assign(**{column: frame[column] * 100 for column in percent})
+    cells = dict(formatters or {}) | {column: fmt.percent_cells() for column in percent}
     return pn.widgets.Tabulator(
         frame,
         show_index=False,
         disabled=True,
-        pagination="local",
+        pagination="remote",
         page_size=page_size,
         titles=dict(titles or {}),
-        formatters=dict(formatters or {}),
+        formatters=cells,
         hidden_columns=list(hidden),
         layout="fit_data_stretch",
         sizing_mode="stretch_width",

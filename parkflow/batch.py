@@ -141,7 +141,8 @@ def deliver(
         delivered.payloads += 1
         result = parse_payload(registry.get(payload.vendor), payload.data)
         if not result.ok:
-            delivered.dead_letters.append(dead_letter(payload, result.error or "rejected"))
+            reason = result.error or "rejected"
+            delivered.dead_letters.append(dead_letter(payload, reason, mask=hasher is not None))
             continue
         events = pseudonymise_plates(result.events, hasher) if hasher else result.events
         delivered.events += [
@@ -150,14 +151,17 @@ def deliver(
     return delivered
 
 
-def dead_letter(payload: Payload, reason: str) -> DeadLetter:
+def dead_letter(payload: Payload, reason: str, *, mask: bool = False) -> DeadLetter:
     """The dead letter of a rejected payload, received when the transport delivered it.
 
     The worker identifies a dead letter by its Kafka position, so a corrupted payload sent
     twice is two dead letters. Without Kafka, the delivery time and device key stand in for
     the position (the bytes alone would merge different payloads cut to the same prefix).
+    `mask` keeps only the payload's shape, as the worker does when plates are hashed.
     """
-    letter = DeadLetter.of(payload.vendor, payload.data, reason, received_at=payload.deliver_at)
+    letter = DeadLetter.of(
+        payload.vendor, payload.data, reason, received_at=payload.deliver_at, mask=mask
+    )
     identity = (payload.deliver_at.isoformat(), payload.key.hex(), letter.dead_letter_id)
     return letter.model_copy(
         update={"dead_letter_id": make_event_id(payload.vendor, "deadletter", *identity)}

@@ -16,6 +16,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from parkflow.events import CanonicalEvent, UtcTime, make_event_id, utc_now
+from parkflow.masking import mask_payload
 from parkflow.plates import PlateHasher
 from parkflow.sdk import PayloadError, SourcePlugin, check_events
 
@@ -91,9 +92,14 @@ class DeadLetter(BaseModel):
         topic: str | None = None,
         partition: int | None = None,
         offset: int | None = None,
+        mask: bool = False,
     ) -> DeadLetter:
         """A dead letter with a stable id: the Kafka message's position when known (a
-        re-delivery is the same dead letter), else the source and the bytes."""
+        re-delivery is the same dead letter), else the source and the bytes.
+
+        `mask` keeps only the payload's shape (`parkflow.masking`): what the pipeline does
+        when plates are hashed, since a payload it could not parse may hold a clear plate.
+        """
         if topic is not None and partition is not None and offset is not None:
             identity: tuple[object, ...] = (topic, partition, offset)
         else:
@@ -102,7 +108,7 @@ class DeadLetter(BaseModel):
             dead_letter_id=make_event_id(source, "deadletter", *identity),
             source=source,
             reason=reason,
-            payload_b64=base64.b64encode(payload).decode(),
+            payload_b64=base64.b64encode(mask_payload(payload) if mask else payload).decode(),
             payload_size=len(payload),
             received_at=received_at or utc_now(),
             topic=topic,

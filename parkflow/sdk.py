@@ -216,6 +216,9 @@ def describe_validation_error(exc: ValidationError) -> str:
         if error["type"] in {"missing", "json_invalid", "json_type"}:
             problems.append(f"{location}: {message}")
             continue
+        if _is_plate(error["loc"]):  # personal data: a reason lands in the dead letters
+            problems.append(f"{location}: {message} (value not shown: it may be a plate)")
+            continue
         given = error.get("input")
         value = given.isoformat() if isinstance(given, datetime) else repr(given)
         if len(value) > 60:
@@ -223,6 +226,12 @@ def describe_validation_error(exc: ValidationError) -> str:
         problems.append(f"{location}: {message} (got {value})")
     more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
     return "; ".join(problems[:5]) + more
+
+
+def _is_plate(location: tuple[int | str, ...]) -> bool:
+    """Whether a validation error is about a plate (`plate`, `read.plate.text`, ...)."""
+    parts = [str(part).lower() for part in location]
+    return "plate" in parts and parts[-1] != "confidence"
 
 
 @functools.cache

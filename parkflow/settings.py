@@ -54,6 +54,13 @@ class Settings(BaseSettings):
         description="Consumer-group session timeout. Short, because the embedded broker holds a "
         "JoinGroup for half of it; raise it on a busy production cluster.",
     )
+    kafka_replication: int = Field(
+        default=1,
+        ge=1,
+        le=7,
+        description="Replication factor of the topics ParkFlow creates; above 1, producers wait "
+        "for every in-sync replica (acks=all).",
+    )
     sink_flush_s: float = Field(
         default=2.0, gt=0, description="Longest a row waits before the Parquet sink writes it."
     )
@@ -67,12 +74,37 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest vendor payload accepted, in bytes."
     )
+    ingest_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Longest POST /ingest waits for the broker to acknowledge the payloads; "
+        "then it answers 503 with Retry-After (the client retries).",
+    )
+    producer_retry_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long `parkflow simulate --kafka` and `parkflow replay` keep re-sending "
+        "payloads the broker did not acknowledge (down or paused) before they give up.",
+    )
+    ingest_max_body_bytes: int = Field(
+        default=4_194_304,
+        ge=1024,
+        description="Largest HTTP request body of the bulk ingest endpoint, in bytes (a single "
+        "payload's body is limited by max_payload_bytes); bigger ones are refused with 413 "
+        "before they are read.",
+    )
     kafka_fetch_max_wait_ms: int = Field(
         default=100,
         ge=1,
         le=30_000,
         description="Longest the worker's consumer waits for new data per fetch (applied with "
         "the Faust speedups): the embedded broker always waits this long on a quiet topic.",
+    )
+    faust_refetch_fix: bool = Field(
+        default=True,
+        description="Deliver the messages Faust reads again after a seek instead of skipping "
+        "them (streaming/faust_fixes.py): without it a restarted worker can lose messages.",
     )
     faust_speedups: bool = Field(
         default=True,

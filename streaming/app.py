@@ -12,12 +12,15 @@ import faust
 
 from parkflow.registry import discover_plugins
 from parkflow.settings import load_settings
-from streaming import faust_speedups
+from streaming import faust_fixes, faust_speedups
+from streaming.http_errors import install_log_filter, json_errors
 
 settings = load_settings()
 plugins = discover_plugins()
 if settings.faust_speedups:
     faust_speedups.apply(settings.kafka_fetch_max_wait_ms)
+if settings.faust_refetch_fix:
+    faust_fixes.apply()
 
 if not settings.kafka_bootstrap:
     raise RuntimeError(
@@ -34,7 +37,7 @@ app = faust.App(
     web_bind=settings.worker_host,
     web_port=settings.worker_port,
     topic_partitions=settings.partitions,
-    topic_replication_factor=1,
+    topic_replication_factor=settings.kafka_replication,
     consumer_auto_offset_reset="earliest",
     broker_session_timeout=settings.kafka_session_timeout_s,
     broker_heartbeat_interval=min(3.0, settings.kafka_session_timeout_s / 3),
@@ -44,9 +47,17 @@ app = faust.App(
     consumer_max_fetch_size=4 * 1024 * 1024,
     producer_linger=0.005,
     producer_max_batch_size=256 * 1024,
-    producer_acks=1,
+    producer_acks=1 if settings.kafka_replication == 1 else -1,
     table_standby_replicas=0,
+    # JSON errors without tracebacks; the ingest views read bodies within their own limits
+    # (streaming.http_input), and aiohttp's own limit backs them up for any other view
+    web_application_options={
+        "middlewares": [json_errors],
+        "client_max_size": max(settings.max_payload_bytes, settings.ingest_max_body_bytes),
+    },
 )
+
+install_log_filter()  # no header lines (a bearer token) of malformed requests in the log
 
 # the agents register themselves on `app` when imported
 from streaming import web  # noqa: E402, F401

@@ -7,7 +7,12 @@
   array of payloads (partial success), behind `Authorization: Bearer $PARKFLOW_INGEST_TOKEN`.
   A payload is checked with its plugin first, so the sender learns at once what is wrong;
   accepted ones are answered 202 only after the broker has them; rejected ones are kept as
-  dead letters too.
+  dead letters too. A body over the limit is refused with 413 before it is read, a
+  Content-Type that does not suit the plugin with 415 (`streaming.http_input`).
+  When the broker does not acknowledge within `PARKFLOW_INGEST_TIMEOUT_S` (down, paused,
+  unreachable) the answer is 503 with Retry-After, never a hang or a 500.
+
+Every error is a JSON object `{"error": ...}`, never a traceback (`streaming.http_errors`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import hmac
 from datetime import UTC, datetime
 
 import orjson
+from aiokafka.errors import KafkaError
+from faust.exceptions import ProducerSendError
 from faust.web import Request, Response, View
 
 from parkflow.kafka import DEADLETTER_TOPIC, raw_topic
@@ -26,10 +33,21 @@ from parkflow.registry import UnknownPluginError
 from streaming import metrics
 from streaming.agents import devices, occupancy
 from streaming.app import app, plugins, settings
+from streaming.http_input import (
+    BodyTooLarge,
+    bearer_token,
+    content_type_problem,
+    read_body,
+)
 
-#: Largest bulk request: the web server refuses bigger bodies before reading them.
+#: Most payloads in one bulk request (its body is limited by `ingest_max_body_bytes`).
 MAX_BULK_ITEMS = 1000
-SEND_TIMEOUT_S = 10.0
+#: The media type of a bulk request's body (a JSON array of payloads).
+BULK_CONTENT_TYPE = "application/json"
+#: What a send to a broker that is down, paused or unreachable ends in (answered 503).
+BROKER_ERRORS = (TimeoutError, OSError, KafkaError, ProducerSendError)
+#: Seconds a client is told to wait before it retries after a 503.
+RETRY_AFTER_S = 5
 
 
 def _now() -> datetime:
@@ -92,17 +110,24 @@ async def prometheus_metrics(web: View, request: Request) -> Response:
 
 def _authorized(request: Request) -> bool:
     expected = settings.ingest_token
-    given = request.headers.get("Authorization", "")
-    if expected is None or not given.startswith("Bearer "):
+    given = bearer_token(request.headers.get("Authorization"))
+    if expected is None or given is None:
         return False
-    return hmac.compare_digest(given[7:].encode(), expected.get_secret_value().encode())
+    return hmac.compare_digest(given, expected.get_secret_value().encode())
 
 
-async def _accept(vendor: str, payload: bytes) -> str | None:
-    """Check one payload; send it on (or dead-letter it). The reason when rejected."""
+async def _accept(vendor: str, payload: bytes, acks: list[asyncio.Future]) -> str | None:
+    """Check one payload; send it on (its delivery joins `acks`) or dead-letter it. The reason
+    when rejected."""
     result = parse_payload(plugins.get(vendor), payload, max_bytes=settings.max_payload_bytes)
     if not result.ok:
-        letter = DeadLetter.of(vendor, payload, result.error, topic=f"http:/ingest/{vendor}")
+        letter = DeadLetter.of(
+            vendor,
+            payload,
+            result.error,
+            topic=f"http:/ingest/{vendor}",
+            mask=settings.hash_plates,
+        )
         await app.send(
             DEADLETTER_TOPIC,
             key=vendor.encode(),
@@ -112,13 +137,22 @@ async def _accept(vendor: str, payload: bytes) -> str | None:
         )
         metrics.inc("parkflow_payloads_total", vendor=vendor, outcome="http_rejected")
         return result.error
-    sent = await app.send(raw_topic(vendor), key=None, value=payload, value_serializer="raw")
-    await asyncio.wait_for(asyncio.shield(sent), SEND_TIMEOUT_S)  # the broker has it
+    acks.append(await app.send(raw_topic(vendor), key=None, value=payload, value_serializer="raw"))
     return None
 
 
+async def _broker_has(acks: list[asyncio.Future]) -> None:
+    """Wait until the broker acknowledged every send. Shielded: a request that times out
+    leaves its sends to the producer, which still delivers them once the broker is back."""
+    if acks:
+        await asyncio.shield(asyncio.gather(*acks))
+
+
 class _IngestBase(View):
-    async def _guard(self, request: Request, vendor: str) -> Response | None:
+    async def _guard(
+        self, request: Request, vendor: str, content_type: str | None = None
+    ) -> Response | None:
+        """The refusal of a request that must not reach a plugin, or None."""
         if settings.ingest_token is None:
             return self.error(403, "HTTP ingest is disabled: set PARKFLOW_INGEST_TOKEN")
         if not _authorized(request):
@@ -128,10 +162,37 @@ class _IngestBase(View):
                 headers={"WWW-Authenticate": "Bearer"},
             )
         try:
-            plugins.get(vendor)
+            plugin = plugins.get(vendor)
         except UnknownPluginError:
             return self.error(404, f"unknown vendor {vendor[:40]!r}", vendors=plugins.names())
+        problem = content_type_problem(
+            request.headers.get("Content-Type"), content_type or plugin.content_type
+        )
+        if problem:
+            return self.error(415, problem)
         return None
+
+    def _unavailable(self, vendor: str, exc: BaseException) -> Response:
+        """503 with a reason and Retry-After: the broker did not take the payloads in time."""
+        metrics.inc("parkflow_payloads_total", vendor=vendor, outcome="http_unavailable")
+        cause = "no acknowledgement" if isinstance(exc, TimeoutError) else type(exc).__name__
+        return self.json(
+            {
+                "error": f"the broker did not take the payload within "
+                f"{settings.ingest_timeout_s:g} s ({cause}); retry later (a payload sent "
+                "twice is stored once)",
+                "retry_after_s": RETRY_AFTER_S,
+            },
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    async def _body(self, request: Request, limit: int) -> bytes | Response:
+        """The request body, or a 413 answer when it is over `limit` bytes."""
+        try:
+            return await read_body(request, limit)
+        except BodyTooLarge as exc:
+            return self.error(413, str(exc))
 
 
 @app.page("/ingest/{vendor}")
@@ -142,11 +203,16 @@ class Ingest(_IngestBase):
         refused = await self._guard(request, vendor)
         if refused is not None:
             return refused
-        payload = await request.read()
+        payload = await self._body(request, settings.max_payload_bytes)
+        if not isinstance(payload, bytes):  # the 413 answer
+            return payload
+        acks: list[asyncio.Future] = []
         try:
-            error = await _accept(vendor, payload)
-        except (TimeoutError, OSError) as exc:
-            return self.error(503, f"the broker did not take the payload: {exc}; retry")
+            async with asyncio.timeout(settings.ingest_timeout_s):
+                error = await _accept(vendor, payload, acks)
+                await _broker_has(acks)
+        except BROKER_ERRORS as exc:
+            return self._unavailable(vendor, exc)
         if error:
             return self.error(422, error)
         return self.json({"accepted": 1}, status=202)
@@ -157,23 +223,41 @@ class IngestBulk(_IngestBase):
     """POST a JSON array of payloads: strings as they are, other JSON values serialised."""
 
     async def post(self, request: Request, vendor: str) -> Response:
-        refused = await self._guard(request, vendor)
+        refused = await self._guard(request, vendor, BULK_CONTENT_TYPE)
         if refused is not None:
             return refused
+        body = await self._body(request, settings.ingest_max_body_bytes)
+        if not isinstance(body, bytes):  # the 413 answer
+            return body
         try:
-            items = orjson.loads(await request.read())
+            items = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             return self.error(400, f"body must be a JSON array of payloads: {exc.msg}")
         if not isinstance(items, list) or not 0 < len(items) <= MAX_BULK_ITEMS:
             return self.error(400, f"body must be a JSON array of 1 to {MAX_BULK_ITEMS} payloads")
+        try:  # all of them first: a body that cannot be split is refused as a whole
+            payloads = [_payload_bytes(item) for item in items]
+        except orjson.JSONEncodeError as exc:
+            return self.error(400, f"a payload of the array cannot be read back: {exc}")
         errors = []
+        acks: list[asyncio.Future] = []
         try:
-            for index, item in enumerate(items):
-                payload = item.encode() if isinstance(item, str) else orjson.dumps(item)
-                error = await _accept(vendor, payload)
-                if error:
-                    errors.append({"index": index, "error": error})
-        except (TimeoutError, OSError) as exc:
-            return self.error(503, f"the broker did not take the payloads: {exc}; retry")
-        body = {"accepted": len(items) - len(errors), "rejected": errors}
-        return self.json(body, status=207 if errors else 202)
+            async with asyncio.timeout(settings.ingest_timeout_s):
+                for index, payload in enumerate(payloads):
+                    error = await _accept(vendor, payload, acks)
+                    if error:
+                        errors.append({"index": index, "error": error})
+                await _broker_has(acks)  # all at once: the producer batches them
+        except BROKER_ERRORS as exc:
+            return self._unavailable(vendor, exc)
+        answer = {"accepted": len(items) - len(errors), "rejected": errors}
+        return self.json(answer, status=207 if errors else 202)
+
+
+def _payload_bytes(item: object) -> bytes:
+    """One bulk item as the payload bytes: a string as it is, another JSON value serialised.
+
+    orjson reads arrays nested up to 1024 levels but writes only 254: a deeper item raises
+    `orjson.JSONEncodeError`.
+    """
+    return item.encode() if isinstance(item, str) else orjson.dumps(item)

@@ -111,7 +111,7 @@ class DataQualityPage(Page):
                 "duplicate_rows": "Duplicates",
                 "anomalies": "Anomalies",
             },
-            formatters={"dead_letter_share": fmt.percent_cells()},
+            percent=["dead_letter_share"],
         )
         table.style.map(
             lambda v: "background-color: #fff3c4" if v == "WARN" else "background-color: #c8e6c9",
@@ -140,7 +140,7 @@ class DataQualityPage(Page):
             legend="right",
             legend_opts={"title": "Vendor"},
         )
-        return ui.chart(plot, "dead-letters")
+        return self.chart("dead-letters", plot)
 
     def _table(self, daily: pd.DataFrame) -> pn.viewable.Viewable:
         frame = daily.copy()
@@ -164,5 +164,5 @@ class DataQualityPage(Page):
                 "unmatched_payments": "Unmatched payments",
                 "abandoned_sessions": "Abandoned sessions",
             },
-            formatters={"dead_letter_share": fmt.percent_cells()},
+            percent=["dead_letter_share"],
         )

@@ -123,7 +123,7 @@ class LivePage(Page):
             status,
             self._summary(occupancy, alerts, snapshot, facility),
             ui.heading("Occupancy now", "Vehicles inside per facility, occupied bays per zone."),
-            ui.chart(self._chart(occupancy), "live-occupancy"),
+            self.chart("live-occupancy", self._chart(occupancy)),
             ui.heading("Open alerts"),
             self._alerts(alerts),
         ]

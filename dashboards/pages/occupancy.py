@@ -129,7 +129,7 @@ class OccupancyPage(Page):
         return pn.Column(
             self._summary(params),
             ui.heading("Occupancy rate by hour", "Average vehicles inside / spaces, local time."),
-            ui.chart(self._trend(trend), "trend"),
+            self.chart("trend", self._trend(trend)),
             ui.heading("Hour of week", "Average occupancy rate per weekday and hour."),
             self._heatmap(params),
             ui.heading("Busiest hours", "The three busiest hours of the week per facility."),
@@ -213,7 +213,7 @@ class OccupancyPage(Page):
             clabel="Occupancy",
             responsive=True,
         ).opts(yticks=None)
-        return ui.chart(plot, "heatmap")
+        return self.chart("heatmap", plot)
 
     def _peaks(self) -> pn.viewable.Viewable:
         frame = self.store.frame(PEAKS_SQL, {"facility": self.filters.facility or None})
@@ -244,7 +244,7 @@ class OccupancyPage(Page):
                 "max_peak_occupied": "Most inside",
                 "capacity": "Spaces",
             },
-            formatters={"avg_occupancy_rate": fmt.percent_cells()},
+            percent=["avg_occupancy_rate"],
         )
 
     def _forecast(self) -> pn.viewable.Viewable:
@@ -276,7 +276,7 @@ class OccupancyPage(Page):
             legend="right",
             legend_opts={"title": ""},
         )
-        return ui.chart(plot, "forecast")
+        return self.chart("forecast", plot)
 
     def _turnover(self, params: dict[str, object]) -> pn.viewable.Viewable:
         frame = self.store.frame(TURNOVER_SQL, params)
@@ -302,7 +302,7 @@ class OccupancyPage(Page):
             legend="right",
             legend_opts={"title": "Facility"},
         )
-        return ui.chart(plot, "turnover")
+        return self.chart("turnover", plot)
 
     def _dwell(self, params: dict[str, object]) -> pn.viewable.Viewable:
         frame = self.store.frame(DWELL_SQL, params)
@@ -331,4 +331,4 @@ class OccupancyPage(Page):
             rot=45,
             responsive=True,
         )
-        return ui.chart(plot, "dwell")
+        return self.chart("dwell", plot)

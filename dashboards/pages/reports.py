@@ -1,11 +1,13 @@
-"""Reports: the sessions and the daily revenue of a period and facility, as tables and CSV.
+"""Reports: the sessions and the daily revenue of a period and facility, to see and download.
 
-Excel export needs openpyxl or xlsxwriter, and neither is installed: the CSV files open in
-Excel (UTF-8 with a byte-order mark, so accented names survive).
+Two downloads of the same rows: CSV (UTF-8 with a byte-order mark, so Excel opens it with
+accented names intact) and an Excel workbook with formatted columns (`dashboards.excel`). The
+workbook is built off the event loop, so a long report does not freeze the other sessions.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from dataclasses import dataclass
@@ -15,8 +17,8 @@ import panel as pn
 import panel_material_ui as pmui
 import param
 
+from dashboards import excel, ui
 from dashboards import format as fmt
-from dashboards import ui
 from dashboards.pages.base import Page
 
 FILTER = "($facility::varchar is null or facility_id = $facility)"
@@ -32,6 +34,7 @@ MONEY_COLUMNS = {
     "avg_ticket",
     "revpas",
 }
+PERCENT_COLUMNS = {"payment_compliance"}
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,17 @@ def to_csv(frame: pd.DataFrame) -> io.BytesIO:
     return io.BytesIO(frame.to_csv(index=False).encode("utf-8-sig"))
 
 
+def to_xlsx(frame: pd.DataFrame, report: Report) -> io.BytesIO:
+    """The report as an Excel workbook: its titles, money, percentages and dates formatted."""
+    columns = excel.Columns(
+        titles=report.titles,
+        money=frozenset(MONEY_COLUMNS),
+        percent=frozenset(PERCENT_COLUMNS),
+        days=frozenset(DATE_COLUMNS),
+    )
+    return excel.to_xlsx(frame, report.title, columns)
+
+
 class ReportsPage(Page):
     """Tables to take away."""
 
@@ -144,18 +158,49 @@ class ReportsPage(Page):
         """Choosing another report re-renders the page."""
         return [self.param.report]
 
-    def file_name(self) -> str:
-        """`parkflow_sessions_FAC-001_2026-11-15_2026-11-21.csv`."""
+    def file_name(self, extension: str = "csv") -> str:
+        """`parkflow_sessions_FAC-001_2026-11-15_2026-11-21.csv` (or `.xlsx`)."""
         report = REPORTS[self.report]
         facility = safe_file_part(self.filters.facility or "all")
-        return f"{report.file_stem}_{facility}_{self.filters.start}_{self.filters.end}.csv"
+        return f"{report.file_stem}_{facility}_{self.filters.start}_{self.filters.end}.{extension}"
 
     def rows(self) -> pd.DataFrame:
         """Every row of the chosen report for the current filters."""
         return self.store.frame(REPORTS[self.report].sql, self.params())
 
+    def workbook(self) -> io.BytesIO:
+        """Every row of the chosen report as an Excel workbook."""
+        return to_xlsx(self.rows(), REPORTS[self.report])
+
+    async def _workbook_off_loop(self) -> io.BytesIO:
+        return await asyncio.to_thread(self.workbook)
+
+    def _downloads(self, rows: int) -> pn.Row:
+        csv = pmui.FileDownload(
+            callback=lambda: to_csv(self.rows()),
+            filename=self.file_name("csv"),
+            label=f"Download CSV ({fmt.number(rows)} rows)",
+            icon="download",
+            css_classes=["pf-download-csv"],
+            margin=(8, 8),
+        )
+        fits = rows <= excel.MAX_ROWS
+        label = f"Download Excel ({fmt.number(rows)} rows)"
+        if not fits:
+            label = f"Too many rows for Excel (at most {fmt.number(excel.MAX_ROWS)}): use CSV"
+        xlsx = pmui.FileDownload(
+            callback=self._workbook_off_loop,
+            filename=self.file_name("xlsx"),
+            label=label,
+            icon="table_view",
+            disabled=not fits,
+            css_classes=["pf-download-xlsx"],
+            margin=(8, 8),
+        )
+        return pn.Row(csv, xlsx, sizing_mode="stretch_width")
+
     def render(self, *_: object) -> pn.viewable.Viewable:
-        """The report picker, the row count, the download button and a preview."""
+        """The report picker, the row count, the downloads (CSV, Excel) and a preview."""
         report = REPORTS[self.report]
         count = self.store.frame(report.count_sql, self.params())
         rows = int(count["n"].iloc[0]) if not count.empty else 0
@@ -166,24 +211,23 @@ class ReportsPage(Page):
                 ui.empty(f"No {report.title.lower()} for {self.scope()}."),
                 sizing_mode="stretch_width",
             )
-        download = pmui.FileDownload(
-            callback=lambda: to_csv(self.rows()),
-            filename=self.file_name(),
-            label=f"Download CSV ({fmt.number(rows)} rows)",
-            icon="download",
-            css_classes=["pf-download-csv"],
-            margin=(8, 8),
-        )
         preview = self.store.frame(f"{report.sql} limit {PREVIEW_ROWS}", self.params())
         for column in DATE_COLUMNS & set(preview.columns):
             preview[column] = pd.to_datetime(preview[column]).dt.date
-        money = {c: fmt.decimal_cells(2) for c in MONEY_COLUMNS & set(preview.columns)}
+        formatters = {c: fmt.decimal_cells(2) for c in MONEY_COLUMNS & set(preview.columns)}
+        percent = sorted(PERCENT_COLUMNS & set(preview.columns))
         shown = f"the first {PREVIEW_ROWS} of " if rows > PREVIEW_ROWS else ""
         return pn.Column(
             header,
             ui.kpis(ui.kpi(report.title, fmt.number(rows), self.scope(), slug="report-rows")),
-            download,
-            ui.heading("Preview", f"Showing {shown}{fmt.number(rows)} rows; the file has all."),
-            ui.table(preview, f"report-{self.report}", titles=report.titles, formatters=money),
+            self._downloads(rows),
+            ui.heading("Preview", f"Showing {shown}{fmt.number(rows)} rows; the files have all."),
+            ui.table(
+                preview,
+                f"report-{self.report}",
+                titles=report.titles,
+                formatters=formatters,
+                percent=percent,
+            ),
             sizing_mode="stretch_width",
         )

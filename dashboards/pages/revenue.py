@@ -137,7 +137,7 @@ class RevenuePage(Page):
         frame["method"] = frame["payment_method"].str.replace("_", " ").str.title()
         charts = []
         # amounts in different currencies are never stacked together: one chart per currency
-        for currency, part in frame.groupby("currency", sort=True):
+        for number, (currency, part) in enumerate(frame.groupby("currency", sort=True)):
             plot = part.hvplot.bar(
                 x="day",
                 y="revenue",
@@ -157,7 +157,7 @@ class RevenuePage(Page):
                 legend="right",
                 legend_opts={"title": "Method"},
             )
-            charts.append(ui.chart(plot, "by-method"))
+            charts.append(self.chart("by-method", plot, key=str(number)))
         return charts
 
     def _compliance(self, daily: pd.DataFrame) -> pn.viewable.Viewable:
@@ -186,7 +186,7 @@ class RevenuePage(Page):
             responsive=True,
             legend=False,
         )
-        return ui.chart(plot, "compliance")
+        return self.chart("compliance", plot)
 
     def _daily_table(self, daily: pd.DataFrame) -> pn.viewable.Viewable:
         frame = daily.copy()
@@ -220,8 +220,8 @@ class RevenuePage(Page):
                 "avg_ticket": fmt.money_cells(currency),
                 "revpas": fmt.money_cells(currency),
                 "leakage": fmt.money_cells(currency),
-                "compliance": fmt.percent_cells(),
             },
+            percent=["compliance"],
         )
 
     def _targets(self, params: dict[str, object]) -> pn.viewable.Viewable:
@@ -241,5 +241,5 @@ class RevenuePage(Page):
                 "met": "Days met",
                 "efficiency": "Average efficiency",
             },
-            formatters={"met": fmt.percent_cells(), "efficiency": fmt.percent_cells()},
+            percent=["met", "efficiency"],
         )

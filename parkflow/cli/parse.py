@@ -47,7 +47,8 @@ def parse(
 ) -> None:
     """Parse vendor payloads (one per line) with their plugins, like the normalize step does.
 
-    Plates are pseudonymised as in the pipeline unless PARKFLOW_HASH_PLATES=false.
+    As in the pipeline, plates are pseudonymised and dead letters keep only the shape of
+    their payloads (which may hold clear plates), unless PARKFLOW_HASH_PLATES=false.
     """
     settings = load_settings()
     registry = discover_plugins()
@@ -73,7 +74,9 @@ def parse(
                         counts[name]["dead letters"] += 1
                         reasons[name][result.error] += 1
                         if dead_file:
-                            letter = DeadLetter.of(name, payload, result.error)
+                            letter = DeadLetter.of(
+                                name, payload, result.error, mask=hasher is not None
+                            )
                             dead_file.write(letter.model_dump_json().encode() + b"\n")
                         continue
                     events = pseudonymise_plates(result.events, hasher) if hasher else result.events

@@ -53,7 +53,19 @@ def replay(
     total = sum(1 for _, path in files for line in path.open("rb") if line.strip())
     try:
         sent = asyncio.run(
-            _send(files, plugins, registry, KafkaSink(bootstrap, settings.partitions), speed, total)
+            _send(
+                files,
+                plugins,
+                registry,
+                KafkaSink(
+                    bootstrap,
+                    settings.partitions,
+                    settings.kafka_replication,
+                    retry_for_s=settings.producer_retry_s,
+                ),
+                speed,
+                total,
+            )
         )
     except OSError as exc:
         fail(f"cannot send payloads: {exc}")

@@ -133,7 +133,12 @@ def simulate(
                 "no Kafka to send to: pass --bootstrap HOST:PORT, set PARKFLOW_KAFKA_BOOTSTRAP, "
                 "or start one with `parkflow broker`"
             )
-        sink = KafkaSink(bootstrap, settings.partitions)
+        sink = KafkaSink(
+            bootstrap,
+            settings.partitions,
+            settings.kafka_replication,
+            retry_for_s=settings.producer_retry_s,
+        )
         folder = None
     else:
         folder = out or settings.data_dir / "simulated"

@@ -110,35 +110,105 @@ class FileSink:
             handle.close()
 
 
-class KafkaSink:
-    """Topic `raw.<vendor>` per vendor, keyed by device id (one device, one partition)."""
+class DeliveryError(OSError):
+    """The broker did not acknowledge payloads for longer than the sink retries."""
 
-    def __init__(self, bootstrap: str, partitions: int) -> None:
+
+class KafkaSink:
+    """Topic `raw.<vendor>` per vendor, keyed by device id (one device, one partition).
+
+    At-least-once: a payload the broker does not acknowledge (down, paused, unreachable) is
+    sent again until `retry_for_s` seconds after the first failure, then `DeliveryError`.
+    A payload sent twice is stored once downstream (event ids are deterministic).
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        partitions: int,
+        replication: int = 1,
+        *,
+        retry_for_s: float = 300.0,
+        request_timeout_s: float = 40.0,
+    ) -> None:
         self.bootstrap = bootstrap
         self.partitions = partitions
+        self.replication = replication
+        self.retry_for_s = retry_for_s
+        self.request_timeout_s = request_timeout_s
+        self.retries = 0  # payloads sent again
         self._producer = None
-        self._pending: list[asyncio.Future] = []
+        self._pending: list[tuple[Payload, asyncio.Future]] = []
 
     async def open(self, plugins: list[SourcePlugin]) -> dict[str, str]:
         from aiokafka import AIOKafkaProducer
 
         topics = {plugin.name: raw_topic(plugin.name) for plugin in plugins}
-        await ensure_topics(self.bootstrap, topics.values(), partitions=self.partitions)
+        await ensure_topics(
+            self.bootstrap,
+            topics.values(),
+            partitions=self.partitions,
+            replication=self.replication,
+        )
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, linger_ms=5, max_batch_size=256 * 1024, acks=1
+            bootstrap_servers=self.bootstrap,
+            linger_ms=5,
+            max_batch_size=256 * 1024,
+            acks=1 if self.replication == 1 else "all",
+            request_timeout_ms=int(self.request_timeout_s * 1000),
         )
         await self._producer.start()
         return topics
 
     async def send(self, payload: Payload) -> None:
-        future = await self._producer.send(raw_topic(payload.vendor), payload.data, key=payload.key)
-        self._pending.append(future)
+        self._pending.append((payload, await self._enqueue(payload, None)))
         if len(self._pending) >= 5000:
             await self._drain()
 
+    async def _enqueue(self, payload: Payload, failing_since: float | None) -> asyncio.Future:
+        """Hand a payload to the producer, waiting while its buffer stays full."""
+        from aiokafka.errors import KafkaTimeoutError
+
+        while True:
+            try:
+                return await self._producer.send(
+                    raw_topic(payload.vendor), payload.data, key=payload.key
+                )
+            except KafkaTimeoutError as exc:  # the buffer stayed full for request_timeout_s
+                failing_since = failing_since or time.monotonic()
+                self._check_retry(failing_since, exc)
+
+    def _check_retry(self, failing_since: float, exc: Exception) -> None:
+        if time.monotonic() - failing_since > self.retry_for_s:
+            raise DeliveryError(
+                f"the broker at {self.bootstrap} did not acknowledge payloads for "
+                f"{self.retry_for_s:g} s: {type(exc).__name__} {exc}"
+            ) from exc
+
     async def _drain(self) -> None:
-        await asyncio.gather(*self._pending)
-        self._pending.clear()
+        """Wait for every pending delivery; send the failed ones again."""
+        from aiokafka.errors import KafkaError
+
+        failing_since: float | None = None
+        while self._pending:
+            pending, self._pending = self._pending, []
+            outcomes = await asyncio.gather(*(f for _, f in pending), return_exceptions=True)
+            failed = [
+                (payload, outcome)
+                for (payload, _), outcome in zip(pending, outcomes, strict=True)
+                if isinstance(outcome, BaseException)
+            ]
+            if not failed:
+                return
+            failing_since = failing_since or time.monotonic()
+            for _, exc in failed:
+                if not isinstance(exc, KafkaError):
+                    raise exc
+                self._check_retry(failing_since, exc)
+            await asyncio.sleep(1.0)  # the broker is in trouble: do not hammer it
+            for payload, _ in failed:
+                self.retries += 1
+                self._pending.append((payload, await self._enqueue(payload, failing_since)))
 
     async def close(self) -> None:
         if self._producer is not None:

@@ -15,6 +15,7 @@ from parkflow.events import TelemetryEvent, event_from_json
 from parkflow.records import AlertRecord
 from streaming import topics
 from streaming.app import app, settings
+from streaming.backlog import catching_up
 from streaming.clock import EventClock
 from streaming.rules.devices import DeviceMonitor, LastSeen
 from streaming.sink import land_alerts
@@ -90,9 +91,9 @@ async def devices(stream) -> None:
 
 @app.timer(5.0)
 async def offline_check() -> None:
-    """Open OFFLINE alerts for devices gone silent."""
+    """Open OFFLINE alerts for devices gone silent (not while a backlog is read)."""
     now = clock.now()
-    if now is None:
+    if now is None or catching_up(app):
         return
     async with lock:
         await _publish([a for m in monitors.values() for a in m.check_offline(now)])

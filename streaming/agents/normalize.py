@@ -55,6 +55,7 @@ async def normalize(stream) -> None:
                     topic=message.topic,
                     partition=message.partition,
                     offset=message.offset,
+                    mask=hasher is not None,  # a clear plate may hide in what did not parse
                 )
                 letter_json = letter.model_dump_json().encode()
                 await outbox.send(DEADLETTER_TOPIC, vendor.encode(), letter_json)

@@ -15,6 +15,7 @@ import asyncio
 from parkflow.events import event_from_json
 from streaming import metrics, topics
 from streaming.app import app, settings
+from streaming.backlog import catching_up
 from streaming.clock import EventClock
 from streaming.rules.sessions import MatchResult, SessionMatcher, VehicleState, is_session_part
 from streaming.sink import land
@@ -72,9 +73,10 @@ async def sessions(stream) -> None:
 
 @app.timer(1.0)
 async def session_timers() -> None:
-    """Expire waiting exits and over-long stays as event time moves on."""
+    """Expire waiting exits and over-long stays as event time moves on (not while a backlog
+    is read: its partitions arrive skewed in event time)."""
     now = clock.now()
-    if now is None:
+    if now is None or catching_up(app):
         return
     async with lock:
         await _publish(matcher.advance(now))

@@ -22,7 +22,8 @@ The rules (ARCHITECTURE, "Session matching rules"):
 Events can arrive out of order. Each key keeps its recent sessions in entry
 order, so a late exit closes the session it belongs to (correcting one that
 was abandoned meanwhile), and a late entry claims exits and payments waiting
-for it. Every change emits the whole session again with a higher `version`;
+for it, or made after it but taken meanwhile by the session before (which
+then missed its exit: rule 4). Every change emits the whole session again with a higher `version`;
 readers keep the latest version per session id. Times are event times: the
 same input gives the same output in the stream and in a replay.
 """
@@ -200,19 +201,17 @@ class SessionMatcher:
         )
         later = [s for s in vehicle.sessions if s.entry_ts > event.ts]
         earlier = [s for s in vehicle.sessions if s.entry_ts <= event.ts]
-        # rule 4: a newer entry means the open session before it missed its exit
-        if earlier and earlier[-1].status is SessionStatus.OPEN:
-            earlier[-1] = _advance(
-                earlier[-1],
-                event.ts,
-                status=SessionStatus.ABANDONED,
-                close_reason=CloseReason.NEW_ENTRY,
-            )
-            result.sessions.append(earlier[-1])
+        next_entry = later[0].entry_ts if later else None
+        handed: list[Waiting] = []
+        if earlier:  # rule 4
+            superseded, handed = _supersede(vehicle, earlier[-1], event.ts, next_entry)
+            if superseded is not None:
+                earlier[-1] = superseded
+                result.sessions.append(superseded)
         vehicle.sessions = [*earlier, session, *later]
         index = len(earlier)
         # exits and payments that arrived before their (late) entry
-        next_entry = later[0].entry_ts if later else None
+        vehicle.waiting += handed
         claimed = [
             w
             for w in vehicle.waiting
@@ -427,6 +426,55 @@ def _advance(session: SessionRecord, at: datetime, **changes: object) -> Session
     )
 
 
+def _supersede(
+    vehicle: VehicleState, previous: SessionRecord, entry_ts: datetime, next_entry: datetime | None
+) -> tuple[SessionRecord | None, list[Waiting]]:
+    """What an entry at `entry_ts` does to the session before it (rule 4), whatever the order
+    the events came in: the new version of that session (None: unchanged) and the exit and
+    payments it hands over to the new session, as if the entry had come first.
+
+    - an open session missed its exit: ABANDONED;
+    - a session closed by an exit after this entry got that exit only because the entry came
+      late (another partition, a restarted worker): the exit is this session's, and the one
+      before missed its own: ABANDONED too;
+    - payments made since this entry are for this session.
+    """
+    took_our_exit = (
+        previous.status is SessionStatus.CLOSED
+        and previous.exit_ts is not None
+        and previous.exit_ts > entry_ts
+        and (next_entry is None or previous.exit_ts < next_entry)
+    )
+    if previous.status is not SessionStatus.OPEN and not took_our_exit:
+        return None, []
+    handed: list[Waiting] = []
+    changes: dict[str, object] = {
+        "status": SessionStatus.ABANDONED,
+        "close_reason": CloseReason.NEW_ENTRY,
+    }
+    if took_our_exit:
+        handed.append(
+            Waiting(
+                event_id=previous.exit_event_id,
+                event_type=EventType.EXIT,
+                facility_id=previous.facility_id,
+                plate=previous.plate,
+                ts=previous.exit_ts,
+                device_id=previous.exit_device_id,
+            )
+        )
+        changes |= {"exit_event_id": None, "exit_ts": None, "exit_device_id": None}
+        changes["duration_s"] = None
+    payments = vehicle.paid.get(previous.session_id, [])
+    moved = [p for p in payments if p.ts >= entry_ts]
+    if moved:
+        kept = [p for p in payments if p.ts < entry_ts]
+        vehicle.paid[previous.session_id] = kept
+        changes |= _paid(kept)
+        handed += moved
+    return _advance(previous, entry_ts, **changes), handed
+
+
 def _after_exit(session: SessionRecord, payment: Waiting) -> bool:
     """A payment (not a refund) made after the session's exit."""
     return (
@@ -436,10 +484,15 @@ def _after_exit(session: SessionRecord, payment: Waiting) -> bool:
     )
 
 
+def _paid(payments: list[Waiting]) -> dict[str, object]:
+    """The amount paid and the number of payments of a session with these payments."""
+    amount = sum((_PAYMENT_SIGN.get(p.status, 0) * p.amount for p in payments), Decimal("0.00"))
+    return {"amount_paid": amount, "payments": len(payments)}
+
+
 def _with_payments(session: SessionRecord, payments: list[Waiting], at: datetime) -> SessionRecord:
     """The session with its amount and count recomputed from its payments."""
-    amount = sum((_PAYMENT_SIGN.get(p.status, 0) * p.amount for p in payments), Decimal("0.00"))
-    return _advance(session, at, amount_paid=amount, payments=len(payments))
+    return _advance(session, at, **_paid(payments))
 
 
 def match_stream(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -154,3 +155,27 @@ def test_the_warehouse_is_never_opened(marts, tmp_path, monkeypatch):
     monkeypatch.setattr(duckdb, "connect", spy)
     marts.query(SQL, ALL_WEEK)
     assert opened and all(db in (":memory:", "") for db in opened)
+
+
+def test_a_republished_mart_with_new_columns_is_read_as_it_is_now(marts, tmp_path):
+    assert marts.query(SQL, ALL_WEEK)["revenue"].tolist() == [15.0, 7.5]
+    # a later dbt model adds a column: the next publication has it
+    path = tmp_path / "next" / "mart_revenue_daily.parquet"
+    path.parent.mkdir()
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select 'A' as facility_id, date '2026-11-02' as local_date, 3.0 as revenue, "
+            "'EUR' as currency) to '" + str(path) + "' (format parquet)"
+        )
+    os.replace(path, tmp_path / "mart_revenue_daily.parquet")
+    result = marts.query(
+        "select currency, sum(revenue) as revenue from mart_revenue_daily group by 1"
+    )
+    assert result.to_dict("records") == [{"currency": "EUR", "revenue": 3.0}]
+
+
+def test_queries_from_several_threads_share_one_database(marts):
+    facilities = ["A", "B"] * 8
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda f: marts.query(SQL, ALL_WEEK | {"facility": f}), facilities))
+    assert [r["revenue"].tolist() for r in results] == [[15.0], [7.5]] * 8

@@ -19,7 +19,7 @@ from parkflow.registry import PluginRegistry
 from parkflow.settings import Settings
 from parkflow.simulator import FaultRates, KafkaSink, Pacing, SimulationConfig, run_simulation
 from tests.dashboards.conftest import kpi_value, open_page, screenshot
-from tests.integration.conftest import WorkerProcess
+from tests.worker_process import WorkerProcess
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,6 @@
 """The streaming worker end to end: simulated vendor traffic through Kafka into the lake."""
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -14,18 +13,11 @@ from parkflow.registry import PluginRegistry
 from parkflow.settings import Settings
 from parkflow.simulator import FaultRates, KafkaSink, SimulationConfig, run_simulation
 from streaming.rules.sessions import latest_versions, match_stream
-from tests.integration.conftest import INGEST_TOKEN
+from tests.lake_check import lake_event_dicts, session_outcomes
+from tests.waiting import wait_for
+from tests.worker_process import INGEST_TOKEN
 
 pytestmark = pytest.mark.integration
-
-
-def wait_for(condition, timeout: float = 60.0, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return condition()
 
 
 @pytest.fixture(scope="module")
@@ -77,18 +69,12 @@ def test_plates_are_pseudonymised_before_the_lake(worker, simulated):
     assert all(len(p) == 20 and all(c in "0123456789ABCDEF" for c in p) for p in plates)
 
 
-def session_outcomes(sessions) -> dict:
-    return {
-        s.session_id: (s.status, s.exit_event_id, s.amount_paid, s.duration_s) for s in sessions
-    }
-
-
 def test_sessions_in_the_lake_are_those_of_the_plain_matcher(worker, simulated):
     """The agent is a thin shell: its sessions and anomalies equal a batch replay's."""
     expected_events = sum(v.events for v in simulated.vendors.values())
     assert wait_for(lambda: read_table(worker.data_dir, "events").num_rows >= expected_events)
     events = sorted(
-        (event_from_dict(row) for row in _event_dicts(worker.data_dir)),
+        (event_from_dict(row) for row in lake_event_dicts(worker.data_dir)),
         key=lambda e: (e.ts, e.event_id),
     )
     replay = match_stream(events)
@@ -115,21 +101,11 @@ def test_sessions_in_the_lake_are_those_of_the_plain_matcher(worker, simulated):
     assert all(a["ts"] > end - timedelta(minutes=10) for a in extra)
 
 
-def _event_dicts(data_dir):
-    """Lake rows back into canonical-event dicts (the lake renames a bay's `occupied`)."""
-    for row in read_table(data_dir, "events").to_pylist():
-        row = {k: v for k, v in row.items() if v is not None}
-        if row["event_type"] == "bay_status":
-            row["occupied"] = row.pop("bay_occupied")
-        row["flags"] = tuple(row.get("flags") or ())
-        yield row
-
-
 def test_live_occupancy_agrees_with_the_lake(worker, simulated):
     """Vehicles inside = entries - exits; zones = occupied bays; counted = the last reading."""
     expected_events = sum(v.events for v in simulated.vendors.values())
     assert wait_for(lambda: read_table(worker.data_dir, "events").num_rows >= expected_events)
-    events = {e["event_id"]: e for e in _event_dicts(worker.data_dir)}.values()
+    events = {e["event_id"]: e for e in lake_event_dicts(worker.data_dir)}.values()
     inside = sum(
         1 if e["event_type"] == "entry" else -1
         for e in events

@@ -1,5 +1,6 @@
 """Session matching: the eight rules of the architecture, out-of-order input and recovery."""
 
+import itertools
 import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -394,3 +395,20 @@ def test_a_payment_taken_by_the_previous_session_moves_when_its_exit_shows_it_wa
     first = matcher.state[vehicle_key(FAC, "AB12CD")].sessions[0]
     assert first.amount_paid == Decimal("0.00")
     assert result["e2"].amount_paid == Decimal("8.00")
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(["e2", "p2", "x2"])), ids="-".join)
+def test_a_late_entry_takes_back_the_exit_and_payment_an_older_session_got_meanwhile(order):
+    """A vehicle missed its exit camera once (e1), came back (e2), paid and left. However the
+    later events arrive (entry and exit cameras sit on different partitions; a restarted worker
+    resumes each from its own offset), the result is that of the in-order stream."""
+    events = {"e2": entry("e2", 300), "p2": pay("p2", 350, "8.00"), "x2": exit_("x2", 360)}
+    matcher = SessionMatcher({})
+    result = feed(matcher, entry("e1", 0), *(events[name] for name in order))
+    sessions = latest(result)
+    assert sessions["e1"].status is SessionStatus.ABANDONED
+    assert sessions["e1"].close_reason is CloseReason.NEW_ENTRY
+    assert (sessions["e1"].exit_event_id, sessions["e1"].amount_paid) == (None, Decimal("0.00"))
+    assert sessions["e2"].status is SessionStatus.CLOSED
+    assert (sessions["e2"].exit_event_id, sessions["e2"].duration_s) == ("x2", 3600)
+    assert sessions["e2"].amount_paid == Decimal("8.00")

@@ -1,0 +1,30 @@
+"""Event-time timers hold while the worker reads a backlog (streaming.backlog)."""
+
+from types import SimpleNamespace
+
+from faust.types import TP
+
+from streaming.backlog import MAX_LAG, catching_up
+
+RAW = TP("raw.camguard", 0)
+EVENTS = TP("parking.events", 0)
+
+
+def app_with(ends: dict, read: dict, assigned: set | None = None) -> SimpleNamespace:
+    monitor = SimpleNamespace(tp_end_offsets=ends, tp_read_offsets=read)
+    consumer = SimpleNamespace(assignment=lambda: assigned if assigned is not None else set(ends))
+    return SimpleNamespace(monitor=monitor, consumer=consumer)
+
+
+def test_a_raw_partition_read_to_its_end_is_not_a_backlog():
+    assert not catching_up(app_with({RAW: 1000}, {RAW: 999}))
+
+
+def test_a_raw_partition_far_behind_is_a_backlog():
+    assert catching_up(app_with({RAW: 1000 + MAX_LAG}, {RAW: 998}))
+    assert catching_up(app_with({RAW: MAX_LAG + 1}, {}))  # nothing read since it was assigned
+
+
+def test_only_raw_partitions_of_this_worker_count():
+    assert not catching_up(app_with({EVENTS: 10_000}, {EVENTS: 0}))
+    assert not catching_up(app_with({RAW: 10_000}, {RAW: 0}, assigned=set()))
