@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from parkflow import supervision
 from parkflow.cli.console import console
 from parkflow.settings import load_settings
 
@@ -39,7 +39,4 @@ def dagster(
     console.print(f"Dagster UI on [bold]http://{host}:{port}[/] (DAGSTER_HOME={home})")
     command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml"]
     command += ["-h", host, "-p", str(port)]
-    try:
-        raise typer.Exit(subprocess.call(command, cwd=REPO_ROOT, env=env))
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+    raise typer.Exit(supervision.run_supervised(command, cwd=REPO_ROOT, env=env))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from parkflow import supervision
 from parkflow.cli.console import console
 from parkflow.settings import load_settings
 
@@ -88,7 +88,4 @@ def dashboard(
     command = panel_command(port, address, basic_auth, allow_websocket_origin, autoreload)
     shown = "localhost" if address in LOOPBACK else address
     console.print(f"Dashboards on [bold]http://{shown}:{port}/app[/] (marts: {settings.data_dir})")
-    try:
-        raise typer.Exit(subprocess.call(command, cwd=REPO_ROOT, env=env))
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+    raise typer.Exit(supervision.run_supervised(command, cwd=REPO_ROOT, env=env))

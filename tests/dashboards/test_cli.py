@@ -13,6 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from parkflow import supervision
 from parkflow.broker import free_port, wait_for_port
 from parkflow.cli import dashboard as command
 
@@ -22,11 +23,11 @@ def run(monkeypatch, tmp_path):
     """Invoke the command (registered on a Typer app of its own) and capture what it runs."""
     calls: list[tuple[list[str], dict[str, str]]] = []
 
-    def fake_call(args: list[str], cwd: object = None, env: dict | None = None) -> int:
-        calls.append((args, env or {}))
+    def fake_run(args: list[str], *, cwd: object, env: dict) -> int:
+        calls.append((args, env))
         return 0
 
-    monkeypatch.setattr(subprocess, "call", fake_call)
+    monkeypatch.setattr(supervision, "run_supervised", fake_run)
     monkeypatch.setenv("PARKFLOW_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("PANEL_COOKIE_SECRET", raising=False)
     app = typer.Typer()

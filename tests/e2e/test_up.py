@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from parkflow.lake import read_table
-from tests.processes import group_gone
+from tests.processes import group_gone, none_left_using
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -117,4 +117,5 @@ def test_ctrl_c_stops_everything(platform):
     os.killpg(process.pid, signal.SIGINT)
     assert process.wait(timeout=90) is not None
     assert group_gone(process.pid, within=30), "processes were left behind"
+    assert not none_left_using(data_dir, within=10), "processes were left behind"
     assert not (data_dir / "run" / "up.json").exists()

@@ -12,7 +12,8 @@ import urllib.request
 from pathlib import Path
 
 from parkflow.broker import free_port
-from tests.processes import group_gone
+from parkflow.supervision import STOP_GRACE_S
+from tests.processes import group_gone, none_left_using
 
 REPO = Path(__file__).resolve().parents[2]
 QUERY = "{ assetNodes { groupName assetKey { path } } }"
@@ -55,10 +56,11 @@ def test_dagster_dev_serves_every_asset_group(tmp_path, week_lake):
         assert (week_lake / "dagster_home" / "dagster.yaml").exists()
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
+        try:  # a clean stop, or a kill once the grace period is over
+            process.wait(timeout=STOP_GRACE_S + 30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
-    assert group_gone(process.pid, within=30), "dagster dev left processes behind"
+    assert not none_left_using(week_lake, within=10), "dagster dev left processes behind"
+    assert group_gone(process.pid, within=5)

@@ -22,6 +22,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from parkflow import supervision
 from parkflow.broker import EmbeddedBroker, free_port
 from parkflow.cli import app as parkflow_cli
 from parkflow.cli import broker, dagster, dashboard, up
@@ -80,7 +81,9 @@ class FakeBroker:
 def run_command(monkeypatch, function, args: list[str]) -> list[str]:
     """Invoke a `parkflow` command function with `args`; the command line it would run."""
     calls: list[list[str]] = []
-    monkeypatch.setattr(subprocess, "call", lambda args, **kwargs: calls.append(args) or 0)
+    monkeypatch.setattr(
+        supervision, "run_supervised", lambda args, **kwargs: calls.append(args) or 0
+    )
     app = typer.Typer()
     app.command()(function)
     result = CliRunner().invoke(app, args, catch_exceptions=False)

@@ -9,11 +9,11 @@ them.
 from __future__ import annotations
 
 import base64
-import subprocess
 
 import pytest
 from typer.testing import CliRunner
 
+from parkflow import supervision
 from parkflow.cli import app as parkflow_cli
 from parkflow.settings import Settings
 from tests.reliability.attack_surface import raw_http
@@ -89,11 +89,11 @@ def cli(monkeypatch, tmp_path, caplog):
     monkeypatch.delenv("PARKFLOW_KAFKA_BOOTSTRAP", raising=False)
     started: list[tuple[list[str], dict[str, str]]] = []
 
-    def call(args, cwd=None, env=None):
+    def run_supervised(args, *, cwd, env):
         started.append(([str(a) for a in args], dict(env or {})))
         return 0
 
-    monkeypatch.setattr(subprocess, "call", call)
+    monkeypatch.setattr(supervision, "run_supervised", run_supervised)
     caplog.set_level("DEBUG")
 
     def invoke(*args: str) -> tuple[int, str]:
