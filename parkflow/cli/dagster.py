@@ -27,6 +27,26 @@ def dagster_home(data_dir: Path) -> Path:
     return home
 
 
+def fail_interrupted_runs(home: Path) -> list[str]:
+    """Mark the runs a previous stop left in progress as failed; their ids.
+
+    Only one `dagster dev` runs per home, so before it starts no run worker of this instance
+    can be alive. A run killed while it held the warehouse pool would otherwise hold it
+    forever (the default run launcher cannot check its workers), and no refresh would run.
+    """
+    import dagster as dg
+
+    in_progress = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
+                   dg.DagsterRunStatus.CANCELING]  # fmt: skip
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        records = instance.get_run_records(dg.RunsFilter(statuses=in_progress))
+        for record in records:
+            instance.report_run_failed(
+                record.dagster_run, "Dagster was stopped while this run was in progress."
+            )
+    return [record.dagster_run.run_id for record in records]
+
+
 def dagster(
     port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
     host: Annotated[str, typer.Option(help="Interface the UI binds.")] = "127.0.0.1",
@@ -36,6 +56,8 @@ def dagster(
     home = dagster_home(settings.data_dir)
     env = {**os.environ, "DAGSTER_HOME": str(home),
            "PARKFLOW_DATA_DIR": str(settings.data_dir.resolve())}  # fmt: skip
+    for run_id in fail_interrupted_runs(home):
+        console.print(f"run {run_id} was interrupted by the last stop: marked failed")
     console.print(f"Dagster UI on [bold]http://{host}:{port}[/] (DAGSTER_HOME={home})")
     command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml"]
     command += ["-h", host, "-p", str(port)]
