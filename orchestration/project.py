@@ -19,6 +19,9 @@ from parkflow.settings import load_settings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = REPO_ROOT / "dbt_project"
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # the venv's (dagster-dbt installs none)
+# what scheduled refreshes add to `dbt build`: unit tests test the SQL, not the data, so they
+# run in `make test` and in an analyst's own builds, not on every refresh (as dbt advises)
+SCHEDULED_BUILD_FLAGS = ("--exclude-resource-type", "unit_test")
 _DBT_SOURCES = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")
 
 

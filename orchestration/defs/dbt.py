@@ -12,7 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
 
 from orchestration.defs.lake import lake_key
-from orchestration.project import dbt_project, ensure_manifest
+from orchestration.project import SCHEDULED_BUILD_FLAGS, dbt_project, ensure_manifest
 
 WAREHOUSE_POOL = "warehouse"
 OWNERS = {"staging": ["team:data-engineering"], "marts": ["team:analytics"]}
@@ -66,8 +66,10 @@ class DbtBuildConfig(dg.Config):
     pool=WAREHOUSE_POOL,
 )
 def parkflow_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    """dbt build of the selected models (and their tests)."""
-    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    """dbt build of the selected models and their data tests (no unit tests: see the flags)."""
+    args = ["build", *SCHEDULED_BUILD_FLAGS]
+    if config.full_refresh:
+        args.append("--full-refresh")
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
     if not invocation.is_successful():
