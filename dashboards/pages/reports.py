@@ -119,9 +119,28 @@ def safe_file_part(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:40] or "all"
 
 
+# a spreadsheet runs a cell that starts with one of these as a formula (CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with `'` (shown as text).
+
+    Vendor payloads put text in the marts (device and facility ids, dead-letter reasons); a
+    manager opens the CSV in a spreadsheet. Numbers are left alone: -5 stays a number.
+    """
+    frame = frame.copy()
+    for column in frame.columns:
+        values = frame[column]
+        risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        if risky.any():
+            frame[column] = values.mask(risky, "'" + values.astype(str))
+    return frame
+
+
 def to_csv(frame: pd.DataFrame) -> io.BytesIO:
-    """CSV bytes Excel opens correctly (UTF-8 with BOM)."""
-    return io.BytesIO(frame.to_csv(index=False).encode("utf-8-sig"))
+    """CSV bytes Excel opens correctly (UTF-8 with BOM), no cell run as a formula."""
+    return io.BytesIO(neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig"))
 
 
 def to_xlsx(frame: pd.DataFrame, report: Report) -> io.BytesIO:

@@ -60,7 +60,7 @@ def new_lake_data(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.S
     changed = sorted(t for t in TABLES if now[t] != seen.get(t) and not now[t].startswith("0-"))
     if not changed:
         return dg.SkipReason("no new lake files")
-    affected = dg.AssetSelection.keys(*(lake_key(t) for t in changed)).downstream() & WAREHOUSE
+    affected = dg.AssetSelection.assets(*(lake_key(t) for t in changed)).downstream() & WAREHOUSE
     # with what they read (seeds, staging views): on a fresh warehouse, or when another lake
     # table has no file yet, those would be missing; staging is views and incremental, cheap
     selection = (affected.upstream() & WAREHOUSE) | SEEDS

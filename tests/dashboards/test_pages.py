@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import inspect
+import io
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from dashboards.filters import initial_filters, parse_date
 from dashboards.pages import PAGE_TYPES
 from dashboards.pages.live import LivePage
 from dashboards.pages.occupancy import dwell_label
-from dashboards.pages.reports import ReportsPage, safe_file_part
+from dashboards.pages.reports import ReportsPage, safe_file_part, to_csv
 from dashboards.shell import Shell
 from dashboards.worker import LiveSnapshot, fetch_live
 
@@ -186,3 +188,19 @@ def test_dwell_bins_read_well():
         "7.5-8 h",
         "8 h+",
     ]
+
+
+def test_csv_cells_never_run_as_formulas():
+    frame = pd.DataFrame(
+        {
+            "device_id": ['=HYPERLINK("http://x")', "+1", "@SUM(A1)", "-2+3", "GATE-1", None],
+            "amount": [-5.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+            "day": [date(2026, 11, 17)] * 6,
+        }
+    )
+    rows = list(csv.reader(io.StringIO(to_csv(frame).getvalue().decode("utf-8-sig"))))[1:]
+    assert [row[0] for row in rows] == [
+        "'=HYPERLINK(\"http://x\")", "'+1", "'@SUM(A1)", "'-2+3", "GATE-1", ""
+    ]  # fmt: skip
+    assert [row[1] for row in rows] == ["-5.0", "1.0", "2.0", "3.0", "4.0", "5.0"]
+    assert {row[2] for row in rows} == {"2026-11-17"}
