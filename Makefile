@@ -8,10 +8,10 @@ STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser test lint format demo bench lock clean
+.PHONY: help install browser test lint format demo bench bench-speed bench-reliability lock clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,12 +46,16 @@ format: install  ## apply ruff fixes and formatting
 demo: install  ## run the whole platform on the embedded defaults (Ctrl-C stops it)
 	$(BIN)/parkflow up --history 28 --simulate
 
-bench: install  ## run the benchmarks (prints numbers; not part of CI)
+bench: bench-speed bench-reliability  ## run every benchmark (prints numbers; not part of CI)
+
+bench-speed: install  ## throughput, latency, build and render times
 	$(BIN)/python benchmarks/parse.py
 	$(BIN)/python benchmarks/stream.py
 	$(BIN)/python benchmarks/stream.py --workers 2 --latency-seconds 0
 	$(BIN)/python benchmarks/dbt_scale.py
 	$(BIN)/python benchmarks/dashboard.py
+
+bench-reliability: install  ## crash recovery (10 kills) and the 30-minute soak
 	$(BIN)/python benchmarks/crash_recovery.py
 	$(BIN)/python benchmarks/soak.py
 
