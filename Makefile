@@ -52,7 +52,9 @@ bench-speed: install  ## throughput, latency, build and render times
 	$(BIN)/python benchmarks/parse.py
 	$(BIN)/python benchmarks/stream.py
 	$(BIN)/python benchmarks/stream.py --workers 2 --latency-seconds 0
+	$(BIN)/python benchmarks/peers.py
 	$(BIN)/python benchmarks/dbt_scale.py
+	$(BIN)/python benchmarks/dbt_floor.py
 	$(BIN)/python benchmarks/dashboard.py
 
 bench-reliability: install  ## crash recovery (10 kills) and the 30-minute soak

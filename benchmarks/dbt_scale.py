@@ -187,20 +187,29 @@ def append_hour(data_dir: Path) -> int:
 # --- dbt ------------------------------------------------------------------------------------------
 
 
-def dbt_build(data_dir: Path) -> DbtRun:
-    """The scheduled refresh's `dbt build` on the warehouse in `data_dir`, timed, with the dbt
-    process's peak RSS (unit tests left out, as in Dagster's runs)."""
-    target = data_dir / "dbt-target"
-    env = {
+def dbt_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a dbt process on `data_dir` (its lake and warehouse.duckdb)."""
+    return {
         **os.environ,
         "PARKFLOW_DATA_DIR": str(data_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    command = [
-        str(DBT), "build", "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+
+
+def dbt_command(verb: str, data_dir: Path, target: Path) -> list[str]:
+    """`dbt <verb>` on the project, with its target and logs in `target` and `data_dir`."""
+    return [
+        str(DBT), verb, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
         "--target-path", str(target), "--log-path", str(data_dir / "dbt-logs"),
-        *SCHEDULED_BUILD_FLAGS,
     ]  # fmt: skip
+
+
+def dbt_build(data_dir: Path, *extra_flags: str) -> DbtRun:
+    """The scheduled refresh's `dbt build` on the warehouse in `data_dir`, timed, with the dbt
+    process's peak RSS (unit tests left out, as in Dagster's runs; `extra_flags` appended)."""
+    target = data_dir / "dbt-target"
+    env = dbt_env(data_dir)
+    command = [*dbt_command("build", data_dir, target), *SCHEDULED_BUILD_FLAGS, *extra_flags]
     log = data_dir / "dbt-build.out"
     with log.open("ab") as out:
         started = time.perf_counter()

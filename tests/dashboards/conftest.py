@@ -208,7 +208,10 @@ def watch(page) -> Iterator[Watch]:
     seen = Watch()
     page.on("console", lambda m: seen.errors.append(m.text[:500]) if m.type == "error" else None)
     page.on("pageerror", lambda e: seen.errors.append(str(e)[:500]))
-    page.on("requestfailed", lambda r: seen.failed.append(f"{r.url} {r.failure}"))
+    page.on(
+        "requestfailed",
+        lambda r: None if _cancelled(r.failure) else seen.failed.append(f"{r.url} {r.failure}"),
+    )
     page.on("request", lambda r: None if _local(r.url) else seen.external.append(r.url))
 
     def dialog(d) -> None:
@@ -218,6 +221,13 @@ def watch(page) -> Iterator[Watch]:
     page.on("dialog", dialog)
     yield seen
     seen.assert_clean()
+
+
+def _cancelled(failure: str | None) -> bool:
+    """A request the browser itself dropped because the page navigated away (a font still
+    loading, say): not a failure of the server. A missing file is a 404 response and a dead
+    server a connection error, and both still count."""
+    return failure == "net::ERR_ABORTED"
 
 
 def _local(url: str) -> bool:
