@@ -19,7 +19,7 @@ Contenders:
 - aiokafka: a consume-parse-produce task and a consume-match-write task in one asyncio loop.
 
 The peers run the matcher's timers as the Faust agent does (`streaming.clock.EventClock`,
-every second, held while stage 1 is more than 200 records behind on a raw partition).
+every second, held while a raw or events partition is more than 200 records behind).
 
 Phase 1, throughput: the payloads are loaded into the raw topics, then the contender starts;
 the clock runs from its start until the newest version of every session in its Parquet
@@ -93,7 +93,7 @@ SESSION_TIMEOUT_MS = 6000
 FETCH_MAX_WAIT_MS = 100
 #: Longest the aiokafka contender waits for the broker to acknowledge a batch of events.
 SEND_TIMEOUT_S = 60.0
-#: Seconds between timer runs, and the raw lag that holds them (as `streaming.backlog`).
+#: Seconds between timer runs, and the lag (raw or events) that holds them (as `streaming.backlog`).
 TICK_S = 1.0
 MAX_LAG = 200
 #: Cheap skip of events that are no session part (as the Faust sessions agent does).
@@ -276,7 +276,9 @@ def run_quixstreams(bootstrap: str, data_dir: Path, group: str) -> None:
         )
 
     app.dataframe(events).apply(match, expand=True).sink(ParquetSink(matching))
-    start_timer_thread(matching, GroupLag(bootstrap, group, raw_topics()).catching_up)
+    start_timer_thread(
+        matching, GroupLag(bootstrap, group, [*raw_topics(), EVENTS_TOPIC]).catching_up
+    )
     app.run()
 
 
@@ -351,11 +353,11 @@ async def aio_match(bootstrap: str, group: str, matching: Matching) -> None:
         await consumer.stop()
 
 
-async def aio_timers(matching: Matching, backlog: GroupLag) -> None:
-    """The matcher's timers every `TICK_S`."""
+async def aio_timers(matching: Matching, backlogs: list[GroupLag]) -> None:
+    """The matcher's timers every `TICK_S` (held while either stage is catching up)."""
     while True:
         await asyncio.sleep(TICK_S)
-        catching_up = await asyncio.to_thread(backlog.catching_up)
+        catching_up = await asyncio.to_thread(lambda: any(b.catching_up() for b in backlogs))
         await asyncio.to_thread(matching.write, records_of(matching.tick(catching_up)))
 
 
@@ -371,7 +373,13 @@ async def run_aiokafka_async(bootstrap: str, data_dir: Path, group: str) -> None
     tasks = [
         aio_normalize(bootstrap, f"{group}-normalize", producer),
         aio_match(bootstrap, f"{group}-match", matching),
-        aio_timers(matching, GroupLag(bootstrap, f"{group}-normalize", raw_topics())),
+        aio_timers(
+            matching,
+            [
+                GroupLag(bootstrap, f"{group}-normalize", raw_topics()),
+                GroupLag(bootstrap, f"{group}-match", [EVENTS_TOPIC]),
+            ],
+        ),
     ]
     try:
         await asyncio.gather(*tasks)

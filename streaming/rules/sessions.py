@@ -21,11 +21,14 @@ The rules (ARCHITECTURE, "Session matching rules"):
 
 Events can arrive out of order. Each key keeps its recent sessions in entry
 order, so a late exit closes the session it belongs to (correcting one that
-was abandoned meanwhile), and a late entry claims exits and payments waiting
-for it, or made after it but taken meanwhile by the session before (which
-then missed its exit: rule 4). Every change emits the whole session again with a higher `version`;
-readers keep the latest version per session id. Times are event times: the
-same input gives the same output in the stream and in a replay.
+was abandoned meanwhile, or taking the place of a later exit the session got
+meanwhile, which then waits again), and a late entry claims exits and payments
+waiting for it, or made after it but taken meanwhile by the session before
+(which then missed its exit: rule 4). Until the timers act, the result does not
+depend on the arrival order (tests/streaming/test_session_rules.py shuffles it).
+Every change emits the whole session again with a higher `version`; readers
+keep the latest version per session id. Times are event times: the same input
+gives the same output in the stream and in a replay.
 """
 
 from __future__ import annotations
@@ -237,11 +240,24 @@ class SessionMatcher:
         return result
 
     def _exit(self, vehicle: VehicleState, event: ExitEvent) -> MatchResult:
+        exit_ = Waiting.of(event)
         index = self._session_for(vehicle, event.ts)
-        if index is not None and vehicle.sessions[index].status is not SessionStatus.CLOSED:
+        if index is None:
+            vehicle.waiting.append(exit_)
+            return MatchResult()
+        session = vehicle.sessions[index]
+        if session.status is not SessionStatus.CLOSED:
             # an open session closes (rule 3); an abandoned one was only missing this exit
-            return MatchResult(sessions=self._close(vehicle, index, Waiting.of(event)))
-        vehicle.waiting.append(Waiting.of(event))
+            return MatchResult(sessions=self._close(vehicle, index, exit_))
+        if session.exit_ts is not None and exit_.ts < session.exit_ts:
+            # the session took a later exit only because this one came late (another
+            # partition): in time order this one closes it, and the later exit waits for an
+            # entry of its own, as it would have
+            displaced = _exit_of(session)
+            changed = self._close(vehicle, index, exit_)
+            vehicle.waiting.append(displaced)
+            return MatchResult(sessions=changed)
+        vehicle.waiting.append(exit_)
         return MatchResult()
 
     def _payment(self, vehicle: VehicleState, event: PaymentEvent) -> MatchResult:
@@ -437,7 +453,8 @@ def _supersede(
     - a session closed by an exit after this entry got that exit only because the entry came
       late (another partition, a restarted worker): the exit is this session's, and the one
       before missed its own: ABANDONED too;
-    - payments made since this entry are for this session.
+    - payments and refunds made since this entry are for this session, whatever the state of
+      the one before (closed, or abandoned already by a newer entry that came first).
     """
     took_our_exit = (
         previous.status is SessionStatus.CLOSED
@@ -445,24 +462,12 @@ def _supersede(
         and previous.exit_ts > entry_ts
         and (next_entry is None or previous.exit_ts < next_entry)
     )
-    if previous.status is not SessionStatus.OPEN and not took_our_exit:
-        return None, []
     handed: list[Waiting] = []
-    changes: dict[str, object] = {
-        "status": SessionStatus.ABANDONED,
-        "close_reason": CloseReason.NEW_ENTRY,
-    }
+    changes: dict[str, object] = {}
+    if previous.status is SessionStatus.OPEN or took_our_exit:
+        changes |= {"status": SessionStatus.ABANDONED, "close_reason": CloseReason.NEW_ENTRY}
     if took_our_exit:
-        handed.append(
-            Waiting(
-                event_id=previous.exit_event_id,
-                event_type=EventType.EXIT,
-                facility_id=previous.facility_id,
-                plate=previous.plate,
-                ts=previous.exit_ts,
-                device_id=previous.exit_device_id,
-            )
-        )
+        handed.append(_exit_of(previous))
         changes |= {"exit_event_id": None, "exit_ts": None, "exit_device_id": None}
         changes["duration_s"] = None
     payments = vehicle.paid.get(previous.session_id, [])
@@ -472,7 +477,21 @@ def _supersede(
         vehicle.paid[previous.session_id] = kept
         changes |= _paid(kept)
         handed += moved
+    if not changes:
+        return None, []
     return _advance(previous, entry_ts, **changes), handed
+
+
+def _exit_of(session: SessionRecord) -> Waiting:
+    """The exit that closed `session`, as a waiting exit again."""
+    return Waiting(
+        event_id=session.exit_event_id,
+        event_type=EventType.EXIT,
+        facility_id=session.facility_id,
+        plate=session.plate,
+        ts=session.exit_ts,
+        device_id=session.exit_device_id,
+    )
 
 
 def _after_exit(session: SessionRecord, payment: Waiting) -> bool:

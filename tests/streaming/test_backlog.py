@@ -8,6 +8,8 @@ from streaming.backlog import MAX_LAG, catching_up
 
 RAW = TP("raw.camguard", 0)
 EVENTS = TP("parking.events", 0)
+DEADLETTER = TP("parking.deadletter", 0)
+CHANGELOG = TP("parkflow-sessions-changelog", 0)
 
 
 def app_with(ends: dict, read: dict, assigned: set | None = None) -> SimpleNamespace:
@@ -25,6 +27,13 @@ def test_a_raw_partition_far_behind_is_a_backlog():
     assert catching_up(app_with({RAW: MAX_LAG + 1}, {}))  # nothing read since it was assigned
 
 
-def test_only_raw_partitions_of_this_worker_count():
-    assert not catching_up(app_with({EVENTS: 10_000}, {EVENTS: 0}))
+def test_an_event_partition_far_behind_is_a_backlog():
+    # the raw topics are read, but their skew sits in the events topic the timers' agents read
+    assert catching_up(app_with({RAW: 1000, EVENTS: 10_000}, {RAW: 999, EVENTS: 0}))
+    assert not catching_up(app_with({RAW: 1000, EVENTS: 10_000}, {RAW: 999, EVENTS: 9_999}))
+
+
+def test_only_input_partitions_of_this_worker_count():
+    assert not catching_up(app_with({CHANGELOG: 10_000, DEADLETTER: 10_000}, {}))
     assert not catching_up(app_with({RAW: 10_000}, {RAW: 0}, assigned=set()))
+    assert not catching_up(app_with({EVENTS: 10_000}, {EVENTS: 0}, assigned={RAW}))

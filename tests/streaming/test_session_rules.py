@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parkflow.events import EntryEvent, ExitEvent, PaymentEvent, TelemetryEvent
 from parkflow.records import AnomalyType, CloseReason, SessionStatus
@@ -412,3 +414,46 @@ def test_a_late_entry_takes_back_the_exit_and_payment_an_older_session_got_meanw
     assert sessions["e2"].status is SessionStatus.CLOSED
     assert (sessions["e2"].exit_event_id, sessions["e2"].duration_s) == ("x2", 3600)
     assert sessions["e2"].amount_paid == Decimal("8.00")
+
+
+#: One vehicle's days, each meant to catch a way arrival order could leak into the result.
+HISTORIES = {
+    # two visits: the first visit's exit arriving after the second visit's makes the first
+    # session take the wrong exit, until its own shows up
+    "two visits": [entry("e1", 0), pay("p1", 50, "5.00"), exit_("x1", 60), entry("e2", 120),
+                   pay("p2", 170, "8.00"), exit_("x2", 180)],
+    # the second entry was misread: its payment and exit have no entry of their own
+    "misread entry": [entry("e1", 0), pay("p1", 55, "5.00"), exit_("x1", 60),
+                      pay("p2", 600, "25.00"), exit_("x2", 610)],
+    # a missed exit, then two visits: payments made during a visit stay with it even when the
+    # visit's entry comes after a newer one has already abandoned the first
+    "missed exit": [entry("e1", 0), pay("p1", 50, "8.00"), entry("e2", 400),
+                    pay("p2", 490, "8.00"), exit_("x2", 500), entry("e3", 700),
+                    pay("p3", 850, "11.00"), exit_("x3", 860)],
+    # a refund made during the second visit counts there, wherever it arrives
+    "refund": [entry("e1", 0), pay("p1", 140, "9.00"), exit_("x1", 145), entry("e2", 500),
+               pay("p2", 570, "6.50"), exit_("x2", 580), pay("r1", 800, "9.00", "REFUNDED")],
+}  # fmt: skip
+
+
+def outcome(events) -> tuple[dict, set]:
+    """Each session's final columns and the anomalies, timers run once all has arrived."""
+    matcher = SessionMatcher({})
+    result = feed(matcher, *events)
+    result.extend(matcher.advance(at(24 * 60)))
+    rows = {
+        sid: (s.status, s.exit_event_id, s.amount_paid, s.payments)
+        for sid, s in latest(result).items()
+    }
+    return rows, {a.anomaly_id for a in result.anomalies}
+
+
+@pytest.mark.parametrize("name", list(HISTORIES))
+@given(data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_arrival_order_does_not_change_the_sessions(name, data):
+    """Entries, exits and payments come from different devices and partitions, so any order is
+    possible: the sessions are those of the in-order stream whatever the order."""
+    events = HISTORIES[name]
+    shuffled = data.draw(st.permutations(events))
+    assert outcome(shuffled) == outcome(events)
