@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from collections.abc import Iterable
 from typing import Annotated
 
 import typer
 
 from parkflow.broker import BrokerError, EmbeddedBroker
 from parkflow.cli.console import console, fail
-from parkflow.settings import load_settings
+from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC, ensure_topics, raw_topic
+from parkflow.settings import Settings, load_settings
 
 
 def worker(
@@ -38,7 +41,9 @@ def worker(
     try:
         import faust
 
-        from streaming.app import app
+        from streaming.app import app, plugins
+
+        create_topics(os.environ["PARKFLOW_KAFKA_BOOTSTRAP"], plugins.names(), settings)
 
         class Worker(faust.Worker):
             def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
@@ -52,3 +57,23 @@ def worker(
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def create_topics(bootstrap: str, vendors: Iterable[str], settings: Settings) -> list[str]:
+    """Create the topics the worker reads and writes that do not exist yet, with
+    `PARKFLOW_PARTITIONS` partitions and explicit configs (left to the broker, they would get
+    its default partition count and no configs). Returns the names created; when Kafka cannot
+    be reached it says so and returns none (the worker then waits for Kafka as before)."""
+    names = [*(raw_topic(vendor) for vendor in vendors), EVENTS_TOPIC, OCCUPANCY_TOPIC]
+    names.append(DEADLETTER_TOPIC)
+    creating = ensure_topics(
+        bootstrap, names, partitions=settings.partitions, replication=settings.kafka_replication
+    )
+    loop = asyncio.new_event_loop()  # not asyncio.run: it would unset the loop Faust then uses
+    try:
+        return loop.run_until_complete(creating)
+    except Exception as exc:  # Kafka down or refusing: the worker waits for it anyway
+        console.print(f"[yellow]could not create the topics on {bootstrap}:[/] {exc}")
+        return []
+    finally:
+        loop.close()
