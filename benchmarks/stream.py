@@ -75,12 +75,13 @@ def expected_outcome(stream: list[Payload]) -> tuple[set[str], set[str]]:
 
 
 def lake_ids(data_dir: Path, table: str, column: str) -> dict[str, float]:
-    """id -> mtime of the first lake file holding it."""
+    """id -> mtime of the earliest lake file holding it (a session is in several)."""
     found: dict[str, float] = {}
     for path in table_files(data_dir, table):
         mtime = path.stat().st_mtime
         for value in pq.read_table(path, columns=[column]).column(0).to_pylist():
-            found.setdefault(value, mtime)
+            if mtime < found.get(value, mtime + 1):
+                found[value] = mtime
     return found
 
 
