@@ -61,4 +61,4 @@ install_log_filter()  # no header lines (a bearer token) of malformed requests i
 
 # the agents register themselves on `app` when imported
 from streaming import web  # noqa: E402, F401
-from streaming.agents import devices, normalize, occupancy, sessions, sinks  # noqa: E402, F401
+from streaming.agents import events, normalize, occupancy, sinks  # noqa: E402, F401

@@ -3,7 +3,8 @@
 Powered devices (gate controllers, pay stations, chargers) report every minute
 and are offline after 2 minutes of silence (ARCHITECTURE). Battery bay sensors
 send a heartbeat every hour: for them (plugin `baynode`) silence means offline
-after `SENSOR_OFFLINE_AFTER`, or every sensor would always be offline.
+after `SENSOR_OFFLINE_AFTER`, or every sensor would always be offline. The `events` agent
+(`streaming/agents/events.py`) hands it each batch of parking.events.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from faust.types import EventT
+
 from parkflow.events import TelemetryEvent, event_from_json
 from parkflow.records import AlertRecord
-from streaming import topics
 from streaming.app import app, settings
 from streaming.backlog import catching_up
 from streaming.clock import EventClock
@@ -73,20 +75,19 @@ async def rebuild_state() -> None:
         state.rebuild()
 
 
-@app.agent(topics.events)
-async def devices(stream) -> None:
-    """Telemetry -> OFFLINE resolutions, HIGH_POWER and INVALID_DATA alerts."""
-    async for batch in stream.take_events(5000, within=0.2):
-        async with lock:
-            alerts: list[AlertRecord] = []
-            for event in batch:
-                if _TELEMETRY not in event.value:
-                    continue
-                reading = event_from_json(event.value)
-                state.note_partition(reading.device_id, event.message.partition)
-                alerts += monitor_for(reading).on_telemetry(reading)
-                clock.observe(reading.ts)
-            await _publish(alerts)
+async def on_batch(batch: list[EventT]) -> None:
+    """A batch's telemetry -> OFFLINE resolutions, HIGH_POWER and INVALID_DATA alerts
+    (called by the `events` agent, before it acknowledges the batch)."""
+    async with lock:
+        alerts: list[AlertRecord] = []
+        for event in batch:
+            if _TELEMETRY not in event.value:
+                continue
+            reading = event_from_json(event.value)
+            state.note_partition(reading.device_id, event.message.partition)
+            alerts += monitor_for(reading).on_telemetry(reading)
+            clock.observe(reading.ts)
+        await _publish(alerts)
 
 
 @app.timer(5.0)

@@ -1,5 +1,7 @@
 """sessions: parking.events -> sessions and anomalies, state durable in a changelog.
 
+The `events` agent (`streaming/agents/events.py`) hands it each batch of parking.events.
+
 The matching is `streaming.rules.sessions.SessionMatcher` over a `DurableState`
 (a dict whose changed keys reach the `vehicle_state` changelog once per batch).
 Per batch, for at-least-once without loss: rows to the lake, then the
@@ -12,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 
+from faust.types import EventT
+
 from parkflow.events import event_from_json
-from streaming import metrics, topics
+from streaming import metrics
 from streaming.app import app, settings
 from streaming.backlog import catching_up
 from streaming.clock import EventClock
@@ -51,24 +55,23 @@ async def rebuild_state() -> None:
         matcher.reset_timers()
 
 
-@app.agent(topics.events)
-async def sessions(stream) -> None:
-    """Match entries, payments and exits into sessions; land sessions and anomalies."""
-    async for batch in stream.take_events(5000, within=0.2):
-        async with lock:
-            result = MatchResult()
-            for event in batch:
-                if not any(marker in event.value for marker in _SESSION_TYPES):
-                    continue  # cheap skip of telemetry, bays and counts
-                canonical = event_from_json(event.value)
-                if not is_session_part(canonical):
-                    continue
-                message = event.message
-                state.note_partition(event.key.decode(), message.partition)
-                position = f"{message.topic}:{message.partition}:{message.offset}"
-                result.extend(matcher.on_event(canonical, at=position))
-                clock.observe(canonical.ts)
-            await _publish(result)
+async def on_batch(batch: list[EventT]) -> None:
+    """Match a batch's entries, payments and exits into sessions; land sessions and anomalies
+    (called by the `events` agent, before it acknowledges the batch)."""
+    async with lock:
+        result = MatchResult()
+        for event in batch:
+            if not any(marker in event.value for marker in _SESSION_TYPES):
+                continue  # cheap skip of telemetry, bays and counts
+            canonical = event_from_json(event.value)
+            if not is_session_part(canonical):
+                continue
+            message = event.message
+            state.note_partition(event.key.decode(), message.partition)
+            position = f"{message.topic}:{message.partition}:{message.offset}"
+            result.extend(matcher.on_event(canonical, at=position))
+            clock.observe(canonical.ts)
+        await _publish(result)
 
 
 @app.timer(1.0)

@@ -37,7 +37,12 @@ def simulated(worker):
 def test_health_reports_the_agents(worker):
     health = worker.get("/health")
     assert health["status"] == "ok"
-    agents = {"streaming.agents.normalize.normalize", "streaming.agents.sinks.deadletter_sink"}
+    agents = {
+        "streaming.agents.normalize.normalize",
+        "streaming.agents.events.events",
+        "streaming.agents.occupancy.occupancy",
+        "streaming.agents.sinks.deadletter_sink",
+    }
     assert agents <= set(health["agents"])
 
 

@@ -1,0 +1,22 @@
+"""events: the one agent on parking.events, handing each batch to the session and device rules.
+
+Faust delivers a message to every agent subscribed to its topic, and each delivery costs the
+per-message machinery again (queueing, the stream iterator, the acknowledgement). With one
+agent instead of a sessions agent and a devices agent, every event is delivered once
+(benchmarks/RESULTS.md, "Streaming"). A batch is acknowledged only after both have landed
+their rows and written their changelogs (at-least-once).
+"""
+
+from __future__ import annotations
+
+from streaming import topics
+from streaming.agents import devices, sessions
+from streaming.app import app
+
+
+@app.agent(topics.events)
+async def events(stream) -> None:
+    """Sessions from entries, payments and exits; device alerts from telemetry."""
+    async for batch in stream.take_events(5000, within=0.2):
+        await sessions.on_batch(batch)
+        await devices.on_batch(batch)
