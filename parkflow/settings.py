@@ -106,6 +106,12 @@ class Settings(BaseSettings):
         description="Deliver the messages Faust reads again after a seek instead of skipping "
         "them (streaming/faust_fixes.py): without it a restarted worker can lose messages.",
     )
+    worker_gc_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="Allocations between the worker's young garbage collections (Python's "
+        "default is 700, measured 15-20% slower here); 0 keeps Python's settings.",
+    )
     faust_speedups: bool = Field(
         default=True,
         description="Apply the two measured patches to faust-streaming's per-message path "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import Iterable
@@ -53,10 +54,27 @@ def worker(
                 self.spinner = None
                 super().on_setup_root_logger(logger, level)
 
+        tune_garbage_collector(settings.worker_gc_threshold)
         Worker(app, loglevel=loglevel.upper()).execute_from_commandline()
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def tune_garbage_collector(threshold: int) -> None:
+    """Collect the young generation every `threshold` allocations (0: Python's defaults).
+
+    The worker allocates hundreds of short-lived objects per message (events, records,
+    futures), so at Python's default of 700 a young collection ran every few messages and
+    took 15-20% of its time (benchmarks/RESULTS.md, "Streaming"). The objects made at start-up
+    (modules, pydantic schemas, plugins) are frozen out of every later collection.
+    """
+    if threshold <= 0:
+        return
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(threshold, middle, old)
 
 
 def create_topics(bootstrap: str, vendors: Iterable[str], settings: Settings) -> list[str]:
