@@ -47,7 +47,11 @@ final as (
         max_peak_occupied,
         avg_entries,
         avg_exits,
-        rank() over (partition by subject_id order by avg_occupied desc) as busiest_rank
+        -- rounded: a float average summed in another order differs in its last bits, which
+        -- otherwise ranks equal hours differently from one build to the next
+        rank() over (
+            partition by subject_id order by round(avg_occupied, 9) desc
+        ) as busiest_rank
     from profile
 
 )
