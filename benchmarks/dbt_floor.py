@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -57,6 +58,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
+import jinja2
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is not a package
@@ -239,7 +241,16 @@ def profile_settings() -> dict[str, object]:
     """The DuckDB `settings` of the project's profile (profiles.yml, default target)."""
     profiles = yaml.safe_load((PROJECT / "profiles.yml").read_text())
     profile = profiles[PROFILE_NAME]
-    return dict(profile["outputs"][profile["target"]].get("settings") or {})
+    settings = profile["outputs"][profile["target"]].get("settings") or {}
+
+    def env_var(name: str, default: str | None = None) -> str | None:
+        return os.environ.get(name, default)
+
+    # values may read the environment as dbt renders them: "{{ env_var('X', 'default') }}"
+    return {
+        name: jinja2.Template(value).render(env_var=env_var) if isinstance(value, str) else value
+        for name, value in settings.items()
+    }
 
 
 def own_peak_rss() -> int:

@@ -15,6 +15,10 @@ def variables_in_code() -> set[str]:
     for folder in CODE_DIRS:
         for path in (ROOT / folder).rglob("*.py"):
             found |= set(VARIABLE.findall(path.read_text()))
+    for pattern in ("*.yml", "*.sql"):  # dbt reads variables with env_var()
+        for path in (ROOT / "dbt_project").rglob(pattern):
+            if "target" not in path.relative_to(ROOT / "dbt_project").parts:
+                found |= set(VARIABLE.findall(path.read_text()))
     return found
 
 
