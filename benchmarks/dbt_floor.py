@@ -242,13 +242,11 @@ def profile_settings() -> dict[str, object]:
     profiles = yaml.safe_load((PROJECT / "profiles.yml").read_text())
     profile = profiles[PROFILE_NAME]
     settings = profile["outputs"][profile["target"]].get("settings") or {}
-
-    def env_var(name: str, default: str | None = None) -> str | None:
-        return os.environ.get(name, default)
-
     # values may read the environment as dbt renders them: "{{ env_var('X', 'default') }}"
     return {
-        name: jinja2.Template(value).render(env_var=env_var) if isinstance(value, str) else value
+        name: jinja2.Template(value).render(env_var=os.environ.get)
+        if isinstance(value, str)
+        else value
         for name, value in settings.items()
     }
 

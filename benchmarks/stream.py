@@ -80,8 +80,7 @@ def lake_ids(data_dir: Path, table: str, column: str) -> dict[str, float]:
     for path in table_files(data_dir, table):
         mtime = path.stat().st_mtime
         for value in pq.read_table(path, columns=[column]).column(0).to_pylist():
-            if mtime < found.get(value, mtime + 1):
-                found[value] = mtime
+            found[value] = min(mtime, found.get(value, mtime))
     return found
 
 
