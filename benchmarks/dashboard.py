@@ -6,10 +6,11 @@
 2. server: `parkflow dashboard` on a free port over that data dir (the live worker's URL points
    at a closed port: the Live page reads the worker, not the marts, and is not measured);
 3. browser: Debian's chromium driven by Playwright, 1400x900, one context (its HTTP cache keeps
-   the static bundles, as a returning manager's browser does). For each history page:
-   - first render: open `?page=<page>` in a new tab; the time from navigation start until the
-     page is drawn (`page_timing.py`: its charts painted with data, its tables showing rows, its
-     headline numbers written);
+   the static bundles, as a returning manager's browser does). For each history page, and
+   each view of a page with views (`occupancy/week`: the page opened on that tab):
+   - first render: open `?page=<page>[&view=<view>]` in a new tab; the time from navigation
+     start until the page is drawn (`page_timing.py`: its charts painted with data, its tables
+     showing rows, its headline numbers written);
    - filter change: pick another facility in the drop-down; the time from the click until every
      chart and table of the page shows the new facility's data. The facilities cycled through
      are those with parking sessions (every page has data for them) and "All facilities". The
@@ -67,7 +68,7 @@ sys.path.insert(0, str(ROOT))
 
 from parkflow.broker import free_port
 from tests.dashboards.conftest import CHROMIUM, VIEWPORT
-from tests.dashboards.test_browser import EXPECTED
+from tests.dashboards.test_browser import EXPECTED, page_query
 
 PARKFLOW = Path(sys.executable).with_name("parkflow")
 ALL_FACILITIES = "All facilities"
@@ -240,7 +241,7 @@ class Bench:
     def page(self, slug: str, cycle: list[str]) -> PageTimes:
         """First renders and filter changes of one page, cold and warm."""
         expected = PAGES[slug]
-        address = f"{self.server.url}?page={slug}"
+        address = f"{self.server.url}?{page_query(slug)}"
         tab, _ = first_render(self.context, address, expected)  # warms browser and server
         tab.close()
         times = PageTimes(

@@ -26,7 +26,12 @@ from dashboards.pages import PAGE_TYPES, Page
 
 TITLE = "ParkFlow"
 DEFAULT_PAGE = "live"
-PAGE_OPTIONS = {"devices": ("severity", "state"), "reports": ("report",)}  # URL -> page params
+PAGE_OPTIONS = {  # URL -> page params
+    "occupancy": ("view",),
+    "revenue": ("view",),
+    "devices": ("severity", "state"),
+    "reports": ("report",),
+}
 
 
 class AppPage(pmui.Page):
@@ -75,14 +80,17 @@ class Shell:
         bounds = date_bounds(store)
         self.facility = facility_widget(self.filters, facility_choices(store))
         self.dates = dates_widget(self.filters, bounds)
-        self.filters.param.watch(self._on_filters, ["facility", "start", "end"])
+        self.filters.param.watch(self._update_url_on_change, ["facility", "start", "end"])
         self._show(self.current)
 
     def page(self, slug: str) -> Page:
         """The page of that name, built on first use."""
         if slug not in self.pages:
             options = {k: self.query[k] for k in PAGE_OPTIONS.get(slug, ()) if k in self.query}
-            self.pages[slug] = PAGE_TYPES[slug](filters=self.filters, store=self.store, **options)
+            page = PAGE_TYPES[slug](filters=self.filters, store=self.store, **options)
+            if page.views:
+                page.param.watch(self._update_url_on_change, "view")
+            self.pages[slug] = page
         return self.pages[slug]
 
     def _show(self, slug: str) -> None:
@@ -106,7 +114,7 @@ class Shell:
             self._show(slug)
             self._update_url()
 
-    def _on_filters(self, *events: object) -> None:
+    def _update_url_on_change(self, *events: object) -> None:
         self._update_url()
 
     def _update_url(self) -> None:
@@ -118,6 +126,7 @@ class Shell:
             facility=self.filters.facility,
             start=str(self.filters.start or ""),
             end=str(self.filters.end or ""),
+            view=self.page(self.current).view,  # "" on a page without views
         )
 
     def freshness(self) -> str:

@@ -182,6 +182,17 @@ def table(
     )
 
 
+def view_tabs(views: Mapping[str, str], shown: str) -> pmui.Tabs:
+    """The tab strip that picks a page's view (`.pf-views`; the views are drawn under it)."""
+    return pmui.Tabs(
+        *[(title, pn.Spacer(height=0, margin=0)) for title in views.values()],
+        active=list(views).index(shown),
+        css_classes=["pf-views"],
+        sizing_mode="stretch_width",
+        margin=(12, 8, 0, 8),
+    )
+
+
 def day_label(values: pd.Series) -> pd.Series:
     """Dates as short local-day labels for bar charts: `Mon 16 Nov`."""
     return pd.to_datetime(values).dt.strftime("%a %d %b")

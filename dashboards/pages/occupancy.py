@@ -117,8 +117,15 @@ class OccupancyPage(Page):
         "fct_parking_sessions",
     )
 
+    views = {
+        "trend": "Rate by hour",
+        "week": "Hour of week",
+        "forecast": "Forecast",
+        "stays": "Turnover and stays",
+    }
+
     def render(self, *_: object) -> pn.viewable.Viewable:
-        """KPIs, then one section per question."""
+        """KPIs, the tab strip, then the view picked in it."""
         params = self.params()
         trend = self.store.frame(TREND_SQL, params)
         if trend.empty:
@@ -128,23 +135,40 @@ class OccupancyPage(Page):
             )
         return pn.Column(
             self._summary(params),
-            ui.heading("Occupancy rate by hour", "Average vehicles inside / spaces, local time."),
-            self.chart("trend", self._trend(trend)),
-            ui.heading("Hour of week", "Average occupancy rate per weekday and hour."),
-            self._heatmap(params),
-            ui.heading("Busiest hours", "The three busiest hours of the week per facility."),
-            self._peaks(),
-            ui.heading(
-                "Forecast vs actual, coming week",
-                "Expected rate = mean of the same hour in up to 4 earlier weeks.",
-            ),
-            self._forecast(),
-            ui.heading("Turnover", "Sessions started per space and day (gated and on-street)."),
-            self._turnover(params),
-            ui.heading("Dwell time", "How long vehicles stayed (closed sessions)."),
-            self._dwell(params),
+            self.view_tabs,
+            *self._shown_view(params, trend),
             sizing_mode="stretch_width",
         )
+
+    def _shown_view(
+        self, params: dict[str, object], trend: pd.DataFrame
+    ) -> list[pn.viewable.Viewable]:
+        if self.view == "week":
+            return [
+                ui.heading("Hour of week", "Average occupancy rate per weekday and hour."),
+                self._heatmap(params),
+                ui.heading("Busiest hours", "The three busiest hours of the week per facility."),
+                self._peaks(),
+            ]
+        if self.view == "forecast":
+            return [
+                ui.heading(
+                    "Forecast vs actual, coming week",
+                    "Expected rate = mean of the same hour in up to 4 earlier weeks.",
+                ),
+                self._forecast(),
+            ]
+        if self.view == "stays":
+            return [
+                ui.heading("Turnover", "Sessions started per space and day (gated and on-street)."),
+                self._turnover(params),
+                ui.heading("Dwell time", "How long vehicles stayed (closed sessions)."),
+                self._dwell(params),
+            ]
+        return [
+            ui.heading("Occupancy rate by hour", "Average vehicles inside / spaces, local time."),
+            self.chart("trend", self._trend(trend)),
+        ]
 
     def _summary(self, params: dict[str, object]) -> pn.viewable.Viewable:
         row = self.store.frame(SUMMARY_SQL, params)

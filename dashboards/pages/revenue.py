@@ -73,8 +73,14 @@ class RevenuePage(Page):
     icon = "payments"
     marts = ("mart_revenue_daily", "mart_target_efficiency")
 
+    views = {
+        "method": "By payment method",
+        "compliance": "Compliance and leakage",
+        "targets": "Targets",
+    }
+
     def render(self, *_: object) -> pn.viewable.Viewable:
-        """KPIs per currency, then revenue by method, per-day rates, and targets."""
+        """KPIs per currency, the tab strip, then the view picked in it."""
         params = self.params()
         totals = self.store.frame(TOTALS_SQL, params)
         if totals.empty:
@@ -82,23 +88,35 @@ class RevenuePage(Page):
                 f"No revenue for {self.scope()}. Pick another facility or period, or check "
                 "that the marts were published."
             )
-        daily = self.store.frame(DAILY_SQL, params)
         return pn.Column(
             self._summary(totals),
-            ui.heading("Revenue by payment method", "Completed minus refunded, per local day."),
-            *self._by_method(params),
-            ui.heading(
-                "Payment compliance and leakage",
-                "Compliance = closed sessions paid in full / sessions owing something. "
-                "Leakage = what they owed but did not pay.",
-            ),
-            self._compliance(daily),
-            ui.heading("Per day"),
-            self._daily_table(daily),
-            ui.heading("Targets", "Share of days each daily target was met (efficiency %)."),
-            self._targets(params),
+            self.view_tabs,
+            *self._shown_view(params),
             sizing_mode="stretch_width",
         )
+
+    def _shown_view(self, params: dict[str, object]) -> list[pn.viewable.Viewable]:
+        if self.view == "compliance":
+            daily = self.store.frame(DAILY_SQL, params)
+            return [
+                ui.heading(
+                    "Payment compliance and leakage",
+                    "Compliance = closed sessions paid in full / sessions owing something. "
+                    "Leakage = what they owed but did not pay.",
+                ),
+                self._compliance(daily),
+                ui.heading("Per day"),
+                self._daily_table(daily),
+            ]
+        if self.view == "targets":
+            return [
+                ui.heading("Targets", "Share of days each daily target was met (efficiency %)."),
+                self._targets(params),
+            ]
+        return [
+            ui.heading("Revenue by payment method", "Completed minus refunded, per local day."),
+            *self._by_method(params),
+        ]
 
     def _summary(self, totals: pd.DataFrame) -> pn.viewable.Viewable:
         def per_currency(values: pd.Series) -> dict[str, float]:

@@ -20,14 +20,27 @@ import pytest
 from dashboards.format import symbol
 from tests.dashboards.conftest import open_page, query_marts, screenshot, wait_for_kpi
 
-#: page -> (charts, tables) it must show with data (CSS names after pf-chart- / pf-table-)
+#: page or page/view -> (charts, tables) it must show with data (CSS names after pf-chart- /
+#: pf-table-); a page with views opens on the first listed here.
 EXPECTED = {
-    "occupancy": (["trend", "heatmap", "forecast", "turnover", "dwell"], ["peaks"]),
-    "revenue": (["by-method", "compliance"], ["daily", "targets"]),
+    "occupancy": (["trend"], []),
+    "occupancy/week": (["heatmap"], ["peaks"]),
+    "occupancy/forecast": (["forecast"], []),
+    "occupancy/stays": (["turnover", "dwell"], []),
+    "revenue": (["by-method"], []),
+    "revenue/compliance": (["compliance"], ["daily"]),
+    "revenue/targets": ([], ["targets"]),
     "devices": ([], ["health", "alerts"]),
     "data_quality": (["dead-letters"], ["latest", "quality"]),
     "reports": ([], ["report-sessions"]),
 }
+
+
+def page_query(key: str) -> str:
+    """The URL query of an `EXPECTED` key: `occupancy/week` -> `page=occupancy&view=week`."""
+    slug, _, view = key.partition("/")
+    return f"page={slug}" + (f"&view={view}" if view else "")
+
 
 #: Bokeh data sources with at least one row (each chart has at least one).
 FILLED_SOURCES_JS = """() => {
@@ -61,7 +74,7 @@ def test_live_page_says_the_stream_is_offline_when_the_worker_is_down(page, watc
 
 @pytest.mark.parametrize("slug", list(EXPECTED))
 def test_page_loads_with_its_charts_and_tables_filled(page, watch, dashboard, slug):
-    open_page(page, dashboard, f"page={slug}")
+    open_page(page, dashboard, page_query(slug))
     charts, tables = EXPECTED[slug]
     for name in charts:
         page.locator(f".pf-chart-{name} canvas").first.wait_for()
@@ -71,7 +84,26 @@ def test_page_loads_with_its_charts_and_tables_filled(page, watch, dashboard, sl
     if charts:
         page.wait_for_function(f"() => ({FILLED_SOURCES_JS})() >= {len(charts)}")
     assert page.locator(".pf-kpi .pf-value").count() >= 1 or slug == "reports"
-    screenshot(page, slug)
+    if "/" not in slug:  # the README shows each page as it opens
+        screenshot(page, slug)
+
+
+def test_a_tab_shows_its_view_and_the_url_follows(page, watch, dashboard):
+    open_page(page, dashboard, "page=occupancy&facility=FAC-002")
+    page.locator(".pf-chart-trend canvas").first.wait_for()
+    assert page.locator(".pf-chart-heatmap").count() == 0  # only the view shown is drawn
+    page.get_by_role("tab", name="Hour of week").click()
+    page.locator(".pf-chart-heatmap canvas").first.wait_for()
+    page.locator(".pf-table-peaks .tabulator-row").first.wait_for()
+    assert page.locator(".pf-chart-trend").count() == 0
+    assert "view=week" in page.url
+    assert "facility=FAC-002" in page.url
+    # the view is kept per page: back on Occupancy after Revenue, the same tab is open
+    page.get_by_role("button", name="Revenue", exact=True).click()
+    page.locator(".pf-chart-by-method canvas").first.wait_for()
+    page.get_by_role("button", name="Occupancy", exact=True).click()
+    page.locator(".pf-chart-heatmap canvas").first.wait_for()
+    assert page.get_by_role("tab", name="Hour of week").get_attribute("aria-selected") == "true"
 
 
 def test_changing_the_facility_changes_the_numbers(page, watch, dashboard):

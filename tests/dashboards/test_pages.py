@@ -68,6 +68,50 @@ def test_every_page_renders_the_published_week(slug, marts_dir):
     assert rendered(page) is not None
 
 
+#: (page, view) -> the charts it draws
+CHARTS_OF_VIEW = {
+    ("occupancy", "trend"): {"trend"},
+    ("occupancy", "week"): {"heatmap"},
+    ("occupancy", "forecast"): {"forecast"},
+    ("occupancy", "stays"): {"turnover", "dwell"},
+    ("revenue", "method"): {"by-method"},
+    ("revenue", "compliance"): {"compliance"},
+    ("revenue", "targets"): set(),
+}
+
+
+def charts_in(content: pn.viewable.Viewable) -> set[str]:
+    """The names of the charts (`pf-chart-<name>`) in a layout."""
+    classes = {c for o in content.select() for c in getattr(o, "css_classes", None) or []}
+    return {c.removeprefix("pf-chart-") for c in classes if c.startswith("pf-chart-")}
+
+
+def test_the_views_are_the_ones_listed_here():
+    views = {(slug, view) for slug, page in PAGE_TYPES.items() for view in page.views}
+    assert views == set(CHARTS_OF_VIEW)
+
+
+@pytest.mark.parametrize(("slug", "view"), list(CHARTS_OF_VIEW))
+def test_every_view_renders_the_published_week_and_only_its_charts(slug, view, marts_dir):
+    page = Shell(Marts(marts_dir), {"page": slug, "view": view}).page(slug)
+    assert page.view == view
+    content = rendered(page)
+    assert not content.select(lambda o: "pf-empty" in getattr(o, "css_classes", [])), view
+    assert page.view_tabs in content.objects
+    assert charts_in(content) == CHARTS_OF_VIEW[(slug, view)]
+
+
+def test_views_come_from_the_url_or_the_tabs_and_unknown_ones_fall_back(marts_dir):
+    marts = Marts(marts_dir)
+    assert Shell(marts, {}).page("occupancy").view == "trend"  # the first is the default
+    assert Shell(marts, {"view": "'; drop table x; --"}).page("revenue").view == "method"
+    page = Shell(marts, {"page": "revenue", "view": "targets"}).page("revenue")
+    assert page.view_tabs.active == 2
+    page.view_tabs.active = 1
+    assert page.view == "compliance"
+    assert Shell(marts, {}).page("devices").view_tabs is None  # a page without views
+
+
 def test_filters_come_from_the_url_and_bad_values_fall_back(marts_dir):
     marts = Marts(marts_dir)
     default = initial_filters(marts, {})
