@@ -68,7 +68,7 @@ sys.path.insert(0, str(ROOT))
 
 from parkflow.broker import free_port
 from tests.dashboards.conftest import CHROMIUM, VIEWPORT
-from tests.dashboards.test_browser import EXPECTED, page_query
+from tests.dashboards.expected import EXPECTED, page_query
 
 PARKFLOW = Path(sys.executable).with_name("parkflow")
 ALL_FACILITIES = "All facilities"

@@ -80,7 +80,7 @@ class Shell:
         bounds = date_bounds(store)
         self.facility = facility_widget(self.filters, facility_choices(store))
         self.dates = dates_widget(self.filters, bounds)
-        self.filters.param.watch(self._update_url_on_change, ["facility", "start", "end"])
+        self.filters.param.watch(self._update_url, ["facility", "start", "end"])
         self._show(self.current)
 
     def page(self, slug: str) -> Page:
@@ -89,7 +89,7 @@ class Shell:
             options = {k: self.query[k] for k in PAGE_OPTIONS.get(slug, ()) if k in self.query}
             page = PAGE_TYPES[slug](filters=self.filters, store=self.store, **options)
             if page.views:
-                page.param.watch(self._update_url_on_change, "view")
+                page.param.watch(self._update_url, "view")
             self.pages[slug] = page
         return self.pages[slug]
 
@@ -114,10 +114,7 @@ class Shell:
             self._show(slug)
             self._update_url()
 
-    def _update_url_on_change(self, *events: object) -> None:
-        self._update_url()
-
-    def _update_url(self) -> None:
+    def _update_url(self, *_: object) -> None:
         location = pn.state.location
         if location is None:
             return

@@ -19,28 +19,7 @@ import pytest
 
 from dashboards.format import symbol
 from tests.dashboards.conftest import open_page, query_marts, screenshot, wait_for_kpi
-
-#: page or page/view -> (charts, tables) it must show with data (CSS names after pf-chart- /
-#: pf-table-); a page with views opens on the first listed here.
-EXPECTED = {
-    "occupancy": (["trend"], []),
-    "occupancy/week": (["heatmap"], ["peaks"]),
-    "occupancy/forecast": (["forecast"], []),
-    "occupancy/stays": (["turnover", "dwell"], []),
-    "revenue": (["by-method"], []),
-    "revenue/compliance": (["compliance"], ["daily"]),
-    "revenue/targets": ([], ["targets"]),
-    "devices": ([], ["health", "alerts"]),
-    "data_quality": (["dead-letters"], ["latest", "quality"]),
-    "reports": ([], ["report-sessions"]),
-}
-
-
-def page_query(key: str) -> str:
-    """The URL query of an `EXPECTED` key: `occupancy/week` -> `page=occupancy&view=week`."""
-    slug, _, view = key.partition("/")
-    return f"page={slug}" + (f"&view={view}" if view else "")
-
+from tests.dashboards.expected import EXPECTED, page_query
 
 #: Bokeh data sources with at least one row (each chart has at least one).
 FILLED_SOURCES_JS = """() => {

@@ -21,6 +21,7 @@ from dashboards.pages.occupancy import dwell_label
 from dashboards.pages.reports import ReportsPage, safe_file_part, to_csv
 from dashboards.shell import Shell
 from dashboards.worker import LiveSnapshot, fetch_live
+from tests.dashboards.expected import EXPECTED
 
 
 def texts(viewable: pn.viewable.Viewable) -> str:
@@ -68,16 +69,18 @@ def test_every_page_renders_the_published_week(slug, marts_dir):
     assert rendered(page) is not None
 
 
-#: (page, view) -> the charts it draws
-CHARTS_OF_VIEW = {
-    ("occupancy", "trend"): {"trend"},
-    ("occupancy", "week"): {"heatmap"},
-    ("occupancy", "forecast"): {"forecast"},
-    ("occupancy", "stays"): {"turnover", "dwell"},
-    ("revenue", "method"): {"by-method"},
-    ("revenue", "compliance"): {"compliance"},
-    ("revenue", "targets"): set(),
-}
+def charts_of_views() -> dict[tuple[str, str], set[str]]:
+    """(page, view) -> the charts it draws, for every view of a page with views."""
+    found = {}
+    for key, (charts, _) in EXPECTED.items():
+        slug, _, view = key.partition("/")
+        views = PAGE_TYPES[slug].views
+        if views:
+            found[(slug, view or next(iter(views)))] = set(charts)  # no view: the default
+    return found
+
+
+CHARTS_OF_VIEW = charts_of_views()
 
 
 def charts_in(content: pn.viewable.Viewable) -> set[str]:
