@@ -10,7 +10,8 @@ by hand, so it stays the same marts as the project evolves:
   (incremental models as tables in the full run);
 - incremental hour: the project is compiled again against the floor's own warehouse, so
   `is_incremental()` holds, and the incremental models run as dbt-duckdb does: the new rows
-  into a temporary table, then `delete ... using` it on `unique_key` (delete+insert) and
+  into a temporary table, then a delete of the rows whose `unique_key` they hold
+  (delete+insert: `where key in (...)` for one key, `using` for several) and
   `insert ... by name` (append). Every other table model is rebuilt as in the full run; views
   and seeds are left alone (their SQL does not change).
 
@@ -187,11 +188,12 @@ def incremental_sql(node: dict) -> list[Statement]:
     statements = [Statement(f"{name}: new rows", f"create temp table {new} as (\n{code}\n)")]
     if strategy == "delete+insert":
         keys = config["unique_key"]
-        keys = [keys] if isinstance(keys, str) else keys
-        match = " and ".join(f'{relation}."{key}" = {new}."{key}"' for key in keys)
-        statements.append(
-            Statement(f"{name}: delete", f"delete from {relation} using {new} where {match}")
-        )
+        if isinstance(keys, str):  # one key: a semi-join, as dbt-duckdb writes it
+            delete = f'delete from {relation} where "{keys}" in (select "{keys}" from {new})'
+        else:
+            match = " and ".join(f'{relation}."{key}" = {new}."{key}"' for key in keys)
+            delete = f"delete from {relation} using {new} where {match}"
+        statements.append(Statement(f"{name}: delete", delete))
     elif strategy != "append":
         raise NotImplementedError(f"{node['unique_id']}: incremental_strategy {strategy}")
     return [

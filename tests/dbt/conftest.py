@@ -1,8 +1,9 @@
 """A small lake built in batch, a real `dbt build` on it, then one more hour and an incremental run.
 
 dbt runs as few times as possible, once per session: a full build, an incremental build
-after `append_to_lake` adds an hour, and (for the tests that need them) `dbt docs generate`
-and a build on an empty lake. The tests then read the warehouse (read-only) and compare it
+after `append_to_lake` adds an hour (and `add_late_rows` some reports delivered late), and
+(for the tests that need them) a full refresh of the same lake, `dbt docs generate` and a
+build on an empty lake. The tests then read the warehouse (read-only) and compare it
 with computations of their own over the lake's Parquet files.
 """
 
@@ -14,7 +15,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ CONFIG = SimulationConfig(start=datetime(2026, 11, 2, tzinfo=UTC), days=2, facil
 APPENDED_HOURS = 1
 BAD_PAYMENT_ID = "bad-negative-payment"
 DUPLICATED_ROWS = 50
+#: How far back in event time the late reports of `add_late_rows` go.
+LATE_BY = timedelta(hours=20)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,33 @@ def add_bad_rows(data_dir: Path) -> None:
     pq.write_table(pa.Table.from_pylist(again, schema=EVENTS), folder / "landed-twice.parquet")
 
 
+def add_late_rows(data_dir: Path) -> None:
+    """Reports delivered late, in the newest load: a bay sensor and a counting system report
+    `LATE_BY` back in event time (the bay the other way round from its report then), so the
+    incremental models must redo history, not only the newest hours."""
+    events = read_table(data_dir, "events").to_pylist()
+    newest = max(e["ingested_at"] for e in events)
+    when = max(e["ts"] for e in events) - LATE_BY
+    late = []
+    for event_type in ("bay_status", "occupancy_count"):
+        before = [e for e in events if e["event_type"] == event_type and e["ts"] <= when]
+        report = max(before, key=lambda e: e["ts"])
+        late.append(
+            {
+                **report,
+                "event_id": f"late-{event_type}",
+                "ts": when,
+                "ingested_at": newest,
+                "bay_occupied": None
+                if report["bay_occupied"] is None
+                else not report["bay_occupied"],
+                "occupied": None if report["occupied"] is None else report["occupied"] + 7,
+            }
+        )
+    folder = table_dir(data_dir, "events") / f"date={when:%Y-%m-%d}"
+    pq.write_table(pa.Table.from_pylist(late, schema=EVENTS), folder / "late-reports.parquet")
+
+
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory) -> Warehouse:
     """Build a 2-day lake, dbt build; append an hour, dbt build again (incremental)."""
@@ -125,8 +155,20 @@ def warehouse(tmp_path_factory) -> Warehouse:
     first = work / "first.duckdb"
     shutil.copy(data_dir / "warehouse.duckdb", first)
     append_to_lake(data_dir, APPENDED_HOURS, plate_key=KEY)
+    add_late_rows(data_dir)
     second_results = dbt("build", data_dir, work)
     return Warehouse(data_dir, data_dir / "warehouse.duckdb", first, first_results, second_results)
+
+
+@pytest.fixture(scope="session")
+def refreshed(warehouse: Warehouse, tmp_path_factory) -> Path:
+    """`dbt build --full-refresh` of the lake the incremental run read: its warehouse."""
+    work = tmp_path_factory.mktemp("refreshed")
+    data_dir = work / "data"
+    data_dir.mkdir()
+    (data_dir / "lake").symlink_to(warehouse.data_dir / "lake")
+    dbt("build", data_dir, work, "--full-refresh")
+    return data_dir / "warehouse.duckdb"
 
 
 @pytest.fixture(scope="session")

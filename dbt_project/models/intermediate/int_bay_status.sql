@@ -17,5 +17,6 @@ select
     bay_id,
     device_id,
     ts,
-    bay_occupied as occupied
+    bay_occupied as occupied,
+    dbt_loaded_at
 from events

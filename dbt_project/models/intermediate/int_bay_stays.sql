@@ -1,22 +1,83 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='subject_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+
 -- On-street stays: a stay starts when a bay's sensor turns occupied and ends when it next
 -- reports free. Repeated reports of the same state (heartbeats) change nothing. Two reports
 -- of one bay at the same second are read free first: a car leaving as the next one parks. A stay still
 -- going at the data horizon has no end; it is an overstay once it has lasted longer than the
 -- zone's maximum stay.
+--
+-- Incremental, per bay (delete+insert on subject_id: every stay of the bays redone). A bay is redone
+-- from `since`: for a bay with reports loaded since the last build, the start of its last
+-- stay before the earliest of them (nothing earlier can change: a report only changes the
+-- stays from the one it falls in on); for a bay whose last stay is still going, that stay's
+-- start (its observed duration grows with the horizon). Its stays from `since` on are
+-- computed from its reports from `since` on (the report there starts a stay, so the state
+-- before it does not matter), and its older stays are copied as they were. A change of the
+-- seeds `facilities` or `zones` needs a full refresh.
 
-with reports as (
+with {% if is_incremental() %}held as (
+
+    select * from {{ this }}
+
+),
+
+new_reports as (
+
+    select facility_id, zone_id, bay_id, min(ts) as first_ts
+    from {{ ref('int_bay_status') }}
+    where dbt_loaded_at > (
+        select coalesce(max(dbt_loaded_at), timestamptz '1970-01-01 00:00:00+00') from held
+    )
+    group by all
+
+),
+
+redo as (
+
+    select facility_id, zone_id, bay_id, min(since) as since
+    from (
+        select
+            n.facility_id,
+            n.zone_id,
+            n.bay_id,
+            coalesce(max(h.stay_start), timestamptz '1970-01-01 00:00:00+00') as since
+        from new_reports as n
+        left join held as h
+            on h.facility_id = n.facility_id and h.zone_id = n.zone_id and h.bay_id = n.bay_id
+            and h.stay_start < n.first_ts
+        group by all
+        union all
+        select facility_id, zone_id, bay_id, stay_start from held where is_ongoing
+    )
+    group by all
+
+),
+
+{% endif %}reports as (
 
     select
-        facility_id,
-        zone_id,
-        bay_id,
-        ts,
-        occupied,
-        lag(occupied) over (
-            partition by facility_id, zone_id, bay_id order by ts, occupied, event_id
+        b.facility_id,
+        b.zone_id,
+        b.bay_id,
+        b.ts,
+        b.occupied,
+        lag(b.occupied) over (
+            partition by b.facility_id, b.zone_id, b.bay_id order by b.ts, b.occupied, b.event_id
         ) as was_occupied,
-        event_id
-    from {{ ref('int_bay_status') }}
+        b.event_id
+    from {{ ref('int_bay_status') }} as b
+    {%- if is_incremental() %}
+    inner join redo as r
+        on r.facility_id = b.facility_id and r.zone_id = b.zone_id and r.bay_id = b.bay_id
+        and b.ts >= r.since
+    {%- endif %}
 
 ),
 
@@ -52,29 +113,48 @@ facilities as (
 
     select facility_id, timezone from {{ ref('facilities') }}
 
+),
+
+stays as (
+
+    select
+        ---------- where
+        c.facility_id,
+        c.zone_id,
+        c.bay_id,
+        c.facility_id || '/' || c.zone_id || '/' || c.bay_id as subject_id,
+
+        ---------- when
+        c.ts as stay_start,
+        c.next_ts as stay_end,
+        {{ local_time('c.ts', 'f.timezone') }} as stay_start_local,
+        c.next_ts is null as is_ongoing,
+        date_diff('second', c.ts, c.next_ts) as duration_s,
+        date_diff('second', c.ts, coalesce(c.next_ts, h.horizon)) as observed_duration_s,
+
+        ---------- rules
+        z.max_stay_minutes,
+        date_diff('second', c.ts, coalesce(c.next_ts, h.horizon)) > z.max_stay_minutes * 60
+            as is_overstay,
+
+        ---------- lineage
+        {{ loaded_at() }} as dbt_loaded_at
+
+    from changes as c
+    cross join horizon as h
+    left join zones as z on z.facility_id = c.facility_id and z.zone_id = c.zone_id
+    left join facilities as f on f.facility_id = c.facility_id
+    where c.occupied
+
 )
 
-select
-    ---------- where
-    c.facility_id,
-    c.zone_id,
-    c.bay_id,
-
-    ---------- when
-    c.ts as stay_start,
-    c.next_ts as stay_end,
-    {{ local_time('c.ts', 'f.timezone') }} as stay_start_local,
-    c.next_ts is null as is_ongoing,
-    date_diff('second', c.ts, c.next_ts) as duration_s,
-    date_diff('second', c.ts, coalesce(c.next_ts, h.horizon)) as observed_duration_s,
-
-    ---------- rules
-    z.max_stay_minutes,
-    date_diff('second', c.ts, coalesce(c.next_ts, h.horizon)) > z.max_stay_minutes * 60
-        as is_overstay
-
-from changes as c
-cross join horizon as h
-left join zones as z on z.facility_id = c.facility_id and z.zone_id = c.zone_id
-left join facilities as f on f.facility_id = c.facility_id
-where c.occupied
+select * from stays
+{%- if is_incremental() %}
+union all by name
+-- the stays of the bays redone that started before `since`, as they were
+select h.*
+from held as h
+inner join redo as r
+    on r.facility_id = h.facility_id and r.zone_id = h.zone_id and r.bay_id = h.bay_id
+    and h.stay_start < r.since
+{%- endif %}

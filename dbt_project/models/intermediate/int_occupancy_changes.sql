@@ -1,3 +1,6 @@
+-- A view: read once, by int_occupancy_hourly, and cheaper to compute there than to store.
+{{ config(materialized='view') }}
+
 -- Every change in how many vehicles a subject holds, as +n / -n at an instant. The facility's
 -- kind (seed `facilities`) says where its occupancy comes from:
 --   gated:     sessions. A CLOSED session is +1 at entry and -1 at exit; an OPEN one is +1 at
@@ -57,16 +60,15 @@ session_changes as (
 
 stay_edges as (
 
-    select facility_id, zone_id, bay_id, stay_start as ts, 1 as delta from stays
+    select subject_id, facility_id, zone_id, stay_start as ts, 1 as delta from stays
     union all
-    select facility_id, zone_id, bay_id, stay_end, -1 from stays where stay_end is not null
+    select subject_id, facility_id, zone_id, stay_end, -1 from stays where stay_end is not null
 
 ),
 
 stay_changes as (
 
-    select facility_id || '/' || zone_id || '/' || bay_id as subject_id, facility_id, ts, delta
-    from stay_edges
+    select subject_id, facility_id, ts, delta from stay_edges
     union all
     select facility_id || '/' || zone_id, facility_id, ts, delta from stay_edges
     union all

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='hour_start',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+-- Read by incremental runs only (the rows loaded since the last build), so declared here:
+-- depends_on: {{ ref('stg_events') }}
+-- depends_on: {{ ref('stg_sessions') }}
+
 -- How many vehicles each subject held, hour by hour (UTC hours: every facility's zone is a
 -- whole number of hours from UTC, so they are also local hours).
 --
@@ -17,6 +29,17 @@
 -- above the number of spaces, which a garage cannot hold. The unclipped figures are kept
 -- (raw_*) and the time spent above capacity is reported. Counting systems are not clipped
 -- (ARCHITECTURE: readings above capacity are kept and flagged); bays cannot overlap.
+--
+-- Incremental: a run recomputes the hours from `since` on and replaces them (delete+insert on
+-- hour_start, every subject's row of those hours). `since` is the earliest hour a change
+-- loaded after this table's last build can touch: the hour of the old horizon (its last
+-- segment ended there), the hour of the earliest bay or count event loaded since (a report
+-- changes the deltas at its time and later only), and the hour of the entry of every session
+-- loaded since (a new version may add its exit, or drop the session when it is abandoned).
+-- The sweep then starts from the level each subject held at `since` (the sum of the older
+-- changes), so the hours equal a full build's. A full build sweeps everything (without
+-- these steps, which cost it a third more). A change of the seeds `facilities` or `zones`
+-- needs a full refresh.
 
 with changes as (
 
@@ -29,6 +52,22 @@ horizon as (
     select horizon from {{ ref('int_data_horizon') }}
 
 ),
+
+{%- if is_incremental() %}
+recompute as (
+
+    {%- set held = "(select coalesce(max(dbt_loaded_at), timestamptz '1970-01-01 00:00:00+00') from " ~ this ~ ")" %}
+    select date_trunc('hour', coalesce(least(
+        (select max(hour_start) from {{ this }}),
+        (
+            select min(ts) from {{ ref('stg_events') }}
+            where dbt_loaded_at > {{ held }} and event_type in ('bay_status', 'occupancy_count')
+        ),
+        (select min(entry_ts) from {{ ref('stg_sessions') }} where dbt_loaded_at > {{ held }})
+    ), timestamptz '1970-01-01 00:00:00+00')) as since
+
+),
+{%- endif %}
 
 subjects as (
 
@@ -43,17 +82,33 @@ subjects as (
 
 ),
 
+{%- set first_hour = 'greatest(s.first_ts, (select since from recompute))'
+    if is_incremental() else 's.first_ts' %}
 hours as (
 
     select
         s.subject_id,
         unnest(generate_series(
-            date_trunc('hour', s.first_ts), date_trunc('hour', h.horizon), interval 1 hour
+            date_trunc('hour', {{ first_hour }}),
+            date_trunc('hour', h.horizon),
+            interval 1 hour
         )) as hour_start
     from subjects as s
     cross join horizon as h
 
 ),
+{%- if is_incremental() %}
+
+opening as (
+
+    -- the level each subject held at `since`: all its older changes, as one change there
+    select subject_id, (select since from recompute) as ts, sum(delta) as delta
+    from changes
+    where ts < (select since from recompute)
+    group by subject_id
+
+),
+{%- endif %}
 
 points as (
 
@@ -61,6 +116,11 @@ points as (
     select subject_id, ts, sum(delta) as delta
     from (
         select subject_id, ts, delta from changes
+        {%- if is_incremental() %}
+        where ts >= (select since from recompute)
+        union all
+        select subject_id, ts, delta from opening
+        {%- endif %}
         union all
         select subject_id, hour_start, 0 from hours
     )
@@ -106,7 +166,8 @@ select
     cast(max(level) as bigint) as peak_occupied,
     sum(raw_level * seconds) as raw_occupied_seconds,
     cast(max(raw_level) as bigint) as raw_peak_occupied,
-    coalesce(sum(seconds) filter (where is_over_capacity), 0) as over_capacity_seconds
+    coalesce(sum(seconds) filter (where is_over_capacity), 0) as over_capacity_seconds,
+    {{ loaded_at() }} as dbt_loaded_at
 from segments
 group by subject_id, hour_start
 having sum(seconds) > 0

@@ -22,5 +22,6 @@ select
     plate_confidence,
     gate_id,
     lane,
-    vehicle_type
+    vehicle_type,
+    dbt_loaded_at
 from events

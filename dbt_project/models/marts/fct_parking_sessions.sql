@@ -24,9 +24,7 @@ changed as (
     from sessions
     {% if is_incremental() %}
     left join {{ this }} as held on held.session_id = sessions.session_id
-    where sessions.updated_at >= (
-            select coalesce(max(updated_at), timestamptz '1970-01-01 00:00:00+00') from {{ this }}
-        ) - interval '{{ var("session_lookback_hours") }} hours'
+    where sessions.updated_at >= {{ incremental_cutoff('updated_at', var('session_lookback_hours')) }}
       and (held.session_id is null or sessions.version > held.version)
     {% endif %}
 
@@ -109,7 +107,7 @@ final as (
         ---------- lineage
         version,
         updated_at,
-        cast('{{ run_started_at }}' as timestamptz) as dbt_loaded_at,
+        {{ loaded_at() }} as dbt_loaded_at,
         '{{ invocation_id }}' as dbt_invocation_id
 
     from priced

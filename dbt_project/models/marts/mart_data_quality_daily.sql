@@ -1,30 +1,10 @@
 -- Data quality per vendor (source plugin) and UTC day: what landed, what was kept, what was
 -- set aside. UTC days, because a dead letter has no facility (hence no local time zone).
 
-with landings as (
+with events as (
 
-    select
-        cast(ts as date) as date,
-        source,
-        count(*) as rows_landed
-    from {{ ref('stg_event_landings') }}
-    group by all
-
-),
-
-events as (
-
-    select
-        cast(ts as date) as date,
-        source,
-        count(*) as events,
-        count(*) filter (where len(flags) > 0) as flagged_events,
-        count(*) filter (
-            where ingested_at - ts > interval '{{ var("late_delivery_minutes") }} minutes'
-        ) as late_events,
-        count(*) filter (where event_type = 'payment' and amount < 0) as invalid_payments
-    from {{ ref('stg_events') }}
-    group by all
+    -- landings and events per lake day and vendor, kept incrementally
+    select * from {{ ref('int_event_quality_daily') }}
 
 ),
 
@@ -46,6 +26,11 @@ session_events as (
     select event_id, source
     from {{ ref('stg_events') }}
     where event_type in ('entry', 'exit', 'payment')
+      and event_id in (
+          select event_id from {{ ref('stg_anomalies') }}
+          union all
+          select entry_event_id from {{ ref('stg_sessions') }} where status = 'ABANDONED'
+      )
 
 ),
 
@@ -79,8 +64,6 @@ abandoned as (
 
 spine as (
 
-    select date, source from landings
-    union
     select date, source from events
     union
     select date, source from dead_letters
@@ -99,10 +82,10 @@ final as (
         s.source,
 
         ---------- events
-        coalesce(l.rows_landed, 0) as rows_landed,
+        coalesce(e.rows_landed, 0) as rows_landed,
         coalesce(e.events, 0) as events,
         -- an event id belongs to one source and one event time: the extra landings are copies
-        coalesce(l.rows_landed, 0) - coalesce(e.events, 0) as duplicate_rows,
+        coalesce(e.rows_landed, 0) - coalesce(e.events, 0) as duplicate_rows,
         coalesce(e.flagged_events, 0) as flagged_events,
         coalesce(e.late_events, 0) as late_events,
         coalesce(e.invalid_payments, 0) as invalid_payments,
@@ -124,7 +107,6 @@ final as (
         coalesce(b.abandoned_sessions, 0) as abandoned_sessions
 
     from spine as s
-    left join landings as l on l.date = s.date and l.source = s.source
     left join events as e on e.date = s.date and e.source = s.source
     left join dead_letters as d on d.date = s.date and d.source = s.source
     left join anomalies as a on a.date = s.date and a.source = s.source

@@ -1,8 +1,36 @@
--- Occupancy per facility (and per on-street zone) and hour; see the model's description.
+{{
+    config(
+        materialized='incremental',
+        unique_key='hour_start_utc',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 
-with hourly as (
+-- Occupancy per facility (and per on-street zone) and hour; see the model's description.
+--
+-- Incremental: a run redoes the hours from `since` on (delete+insert on hour_start_utc, every
+-- subject's row of those hours): the earliest of the hours int_occupancy_hourly redid, the
+-- starts of the bay stays int_bay_stays redid (an ongoing stay can turn into an overstay) and
+-- the entries and exits loaded since this table's last build.
+
+with {% if is_incremental() %}recompute as (
+
+    {%- set held = "(select coalesce(max(dbt_loaded_at), timestamptz '1970-01-01 00:00:00+00') from " ~ this ~ ")" %}
+    select date_trunc('hour', coalesce(least(
+        (select min(hour_start) from {{ ref('int_occupancy_hourly') }} where dbt_loaded_at > {{ held }}),
+        (select min(stay_start) from {{ ref('int_bay_stays') }} where dbt_loaded_at > {{ held }}),
+        (select min(ts) from {{ ref('int_vehicle_passes') }} where dbt_loaded_at > {{ held }})
+    ), timestamptz '9999-12-31 00:00:00+00')) as since
+
+),
+
+{% endif %}hourly as (
 
     select * from {{ ref('int_occupancy_hourly') }}
+    {%- if is_incremental() %}
+    where hour_start >= (select since from recompute)
+    {%- endif %}
 
 ),
 
@@ -21,17 +49,24 @@ passes as (
         count(*) filter (where event_type = 'entry') as entries,
         count(*) filter (where event_type = 'exit') as exits
     from {{ ref('int_vehicle_passes') }}
+    {%- if is_incremental() %}
+    where ts >= (select since from recompute)
+    {%- endif %}
     group by all
 
 ),
 
+{%- set stays_since = "\n    where coalesce(stay_end, stay_start) >= (select since from recompute)"
+    if is_incremental() else "" %}
 stays as (
 
     select facility_id || '/' || zone_id as subject_id, stay_start, stay_end, is_overstay
     from {{ ref('int_bay_stays') }}
+    {{- stays_since }}
     union all
     select facility_id, stay_start, stay_end, is_overstay
     from {{ ref('int_bay_stays') }}
+    {{- stays_since }}
 
 ),
 
@@ -65,6 +100,9 @@ readings as (
         count(*) as readings,
         count(*) filter (where is_flagged) as flagged_readings
     from {{ ref('int_occupancy_counts') }}
+    {%- if is_incremental() %}
+    where ts >= (select since from recompute)
+    {%- endif %}
     group by all
 
 ),
@@ -138,7 +176,9 @@ final as (
         raw_occupied_seconds / observed_seconds as raw_avg_occupied,
         over_capacity_seconds,
         readings,
-        flagged_readings
+        flagged_readings,
+
+        {{ loaded_at() }} as dbt_loaded_at
 
     from joined
 

@@ -14,9 +14,7 @@ with source as (
 
     select * from {{ lake_source('events') }}
     {% if is_incremental() %}
-    where ingested_at > (
-        select coalesce(max(ingested_at), timestamptz '1970-01-01 00:00:00+00') from {{ this }}
-    ) - interval '{{ var("event_lookback_hours") }} hours'
+    where ingested_at > {{ incremental_cutoff('ingested_at', var('event_lookback_hours')) }}
     {% endif %}
 
 ),
@@ -92,7 +90,10 @@ renamed as (
         e.power_w,
         e.battery_pct,
         e.temperature_c,
-        e.rssi_dbm
+        e.rssi_dbm,
+
+        ---------- lineage
+        {{ loaded_at() }} as dbt_loaded_at
 
     from new_events as e
     left join facilities as f on f.facility_id = e.facility_id

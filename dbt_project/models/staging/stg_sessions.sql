@@ -16,9 +16,7 @@ with source as (
 
     select * from {{ lake_source('sessions') }}
     {% if is_incremental() %}
-    where updated_at >= (
-        select coalesce(max(updated_at), timestamptz '1970-01-01 00:00:00+00') from {{ this }}
-    ) - interval '{{ var("session_lookback_hours") }} hours'
+    where updated_at >= {{ incremental_cutoff('updated_at', var('session_lookback_hours')) }}
     {% endif %}
 
 ),
@@ -76,7 +74,10 @@ renamed as (
 
         ---------- money
         s.amount_paid,
-        s.payments
+        s.payments,
+
+        ---------- lineage
+        {{ loaded_at() }} as dbt_loaded_at
 
     from latest as s
     left join facilities as f on f.facility_id = s.facility_id
