@@ -26,5 +26,6 @@ select
     power_w,
     battery_pct,
     temperature_c,
-    rssi_dbm
+    rssi_dbm,
+    dbt_loaded_at
 from events

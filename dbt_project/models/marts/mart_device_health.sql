@@ -1,33 +1,15 @@
 -- Health of every device that has sent telemetry, as of the data horizon.
 
-with telemetry as (
+with devices as (
 
-    select * from {{ ref('int_telemetry') }}
+    -- first and last reading, count and last values per device, kept incrementally
+    select * exclude (dbt_loaded_at) from {{ ref('int_device_readings') }}
 
 ),
 
 horizon as (
 
     select horizon from {{ ref('int_data_horizon') }}
-
-),
-
-devices as (
-
-    select
-        device_id,
-        any_value(facility_id) as facility_id,
-        any_value(source) as source,
-        any_value(device_kind) as device_kind,
-        min(ts) as first_seen,
-        max(ts) as last_seen,
-        count(*) as readings,
-        arg_max(voltage_v, ts) as last_voltage_v,
-        arg_max(current_a, ts) as last_current_a,
-        arg_max(power_w, ts) as last_power_w,
-        arg_max(battery_pct, ts) as last_battery_pct
-    from telemetry
-    group by device_id
 
 ),
 

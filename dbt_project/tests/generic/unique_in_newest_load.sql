@@ -9,7 +9,8 @@
 {% test unique_in_newest_load(model, column_name, loaded_at_column='dbt_loaded_at') %}
 {%- set newest = "(select max(" ~ loaded_at_column ~ ") from " ~ model ~ ")" -%}
 {%- set older_rows = 0 -%}
-{%- if execute -%}
+{#- (compiled before the model exists too: `dbt compile` on a new warehouse) -#}
+{%- if execute and load_relation(model) is not none -%}
     {%- set older_rows = run_query(
         "select count(*) from " ~ model ~ " where " ~ loaded_at_column ~ " < " ~ newest
     ).columns[0].values()[0] -%}
