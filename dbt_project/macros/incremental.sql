@@ -10,7 +10,11 @@
 
     loaded_at(): when this dbt invocation started, the same instant for every model of the
     run. A model that stamps its rows with it (`dbt_loaded_at`) lets the models downstream
-    find the rows loaded since their own last build.
+    find the rows loaded since their own last build:
+    `where dbt_loaded_at > {{ held_loaded_at() }}`.
+
+    held_loaded_at(): the newest `dbt_loaded_at` this model's table holds, as SQL; the epoch
+    when the table is empty or was built before it had the column (everything is then new).
 -#}
 {% macro incremental_cutoff(column, lookback_hours) -%}
     {%- set epoch = "timestamptz '1970-01-01 00:00:00+00'" -%}
@@ -30,4 +34,14 @@
 
 {% macro loaded_at() -%}
     cast('{{ run_started_at }}' as timestamptz)
+{%- endmacro %}
+
+{% macro held_loaded_at() -%}
+    {%- set epoch = "timestamptz '1970-01-01 00:00:00+00'" -%}
+    {%- set columns = adapter.get_columns_in_relation(this) if execute else [] -%}
+    {%- if columns | selectattr('name', 'equalto', 'dbt_loaded_at') | list -%}
+        (select coalesce(max(dbt_loaded_at), {{ epoch }}) from {{ this }})
+    {%- else -%}
+        {{ epoch }}
+    {%- endif -%}
 {%- endmacro %}

@@ -1,9 +1,11 @@
 """Incremental runs: the same tables as a full refresh of the same lake, for less work."""
 
+import shutil
+
 import duckdb
 import pytest
 
-from tests.dbt.conftest import LATE_BY
+from tests.dbt.conftest import LATE_BY, dbt
 
 pytestmark = pytest.mark.slow
 
@@ -62,3 +64,20 @@ def test_the_occupancy_sweep_redoes_the_hours_from_the_late_reports_on_only(ware
     late_hour = (horizon - LATE_BY).replace(minute=0, second=0, microsecond=0)
     assert oldest_redone <= late_hour  # sessions closed in the new hour may reach further back
     assert 0 < redone < hours / 2
+
+
+def test_a_model_that_redoes_history_asks_for_a_full_refresh_when_its_columns_change(
+    warehouse, tmp_path
+):
+    """A table from before a change of columns (an upgrade): dbt stops with its message
+    instead of mixing old rows with the new logic (`on_schema_change='fail'`)."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "lake").symlink_to(warehouse.data_dir / "lake")
+    shutil.copy(warehouse.path, data_dir / "warehouse.duckdb")
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        con.execute("alter table int_occupancy_hourly drop column dbt_loaded_at")
+    results = dbt("build", data_dir, tmp_path, "--select", "int_occupancy_hourly", check=False)
+    [result] = [r for r in results["results"] if r["unique_id"].endswith(".int_occupancy_hourly")]
+    assert result["status"] == "error"
+    assert "out of sync" in result["message"] and "full_refresh" in result["message"]

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='subject_id',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        on_schema_change='fail'
     )
 }}
 
@@ -32,9 +32,7 @@ new_reports as (
 
     select facility_id, zone_id, bay_id, min(ts) as first_ts
     from {{ ref('int_bay_status') }}
-    where dbt_loaded_at > (
-        select coalesce(max(dbt_loaded_at), timestamptz '1970-01-01 00:00:00+00') from held
-    )
+    where dbt_loaded_at > {{ held_loaded_at() }}
     group by all
 
 ),

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='device_id',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        on_schema_change='fail'
     )
 }}
 
@@ -16,9 +16,7 @@ with new_readings as (
 
     select * from {{ ref('int_telemetry') }}
     {%- if is_incremental() %}
-    where dbt_loaded_at > (
-        select coalesce(max(dbt_loaded_at), timestamptz '1970-01-01 00:00:00+00') from {{ this }}
-    )
+    where dbt_loaded_at > {{ held_loaded_at() }}
     {%- endif %}
 
 ),

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='hour_start',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        on_schema_change='fail'
     )
 }}
 -- Read by incremental runs only (the rows loaded since the last build), so declared here:
@@ -56,7 +56,7 @@ horizon as (
 {%- if is_incremental() %}
 recompute as (
 
-    {%- set held = "(select coalesce(max(dbt_loaded_at), timestamptz '1970-01-01 00:00:00+00') from " ~ this ~ ")" %}
+    {%- set held = held_loaded_at() %}
     select date_trunc('hour', coalesce(least(
         (select max(hour_start) from {{ this }}),
         (

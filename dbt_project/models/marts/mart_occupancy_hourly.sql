@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='hour_start_utc',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        on_schema_change='fail'
     )
 }}
 
@@ -16,7 +16,7 @@
 
 with {% if is_incremental() %}recompute as (
 
-    {%- set held = "(select coalesce(max(dbt_loaded_at), timestamptz '1970-01-01 00:00:00+00') from " ~ this ~ ")" %}
+    {%- set held = held_loaded_at() %}
     select date_trunc('hour', coalesce(least(
         (select min(hour_start) from {{ ref('int_occupancy_hourly') }} where dbt_loaded_at > {{ held }}),
         (select min(stay_start) from {{ ref('int_bay_stays') }} where dbt_loaded_at > {{ held }}),
