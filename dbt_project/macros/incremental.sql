@@ -15,21 +15,25 @@
     `where dbt_loaded_at > {{ held_loaded_at() }}`.
 
     held_loaded_at(): the newest `dbt_loaded_at` this model's table holds, as SQL; the epoch
-    when the table is empty or was built before it had the column (everything is then new).
+    when the table is empty (everything is then new) or has no such column: a table from
+    before the column existed, where reading it would fail on the missing column. The model
+    then builds, and `on_schema_change='fail'` stops it with dbt's message asking for a
+    full refresh.
+
+    epoch(): 1970-01-01 UTC, the "since" of everything.
 -#}
 {% macro incremental_cutoff(column, lookback_hours) -%}
-    {%- set epoch = "timestamptz '1970-01-01 00:00:00+00'" -%}
     {%- if execute -%}
         {%- set newest -%}
             select cast(
-                coalesce(max({{ column }}), {{ epoch }}) - interval '{{ lookback_hours }} hours'
+                coalesce(max({{ column }}), {{ epoch() }}) - interval '{{ lookback_hours }} hours'
                 as varchar
             )
             from {{ this }}
         {%- endset -%}
         timestamptz '{{ run_query(newest).columns[0].values()[0] }}'
     {%- else -%}
-        {{ epoch }}
+        {{ epoch() }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -38,11 +42,14 @@
 {%- endmacro %}
 
 {% macro held_loaded_at() -%}
-    {%- set epoch = "timestamptz '1970-01-01 00:00:00+00'" -%}
     {%- set columns = adapter.get_columns_in_relation(this) if execute else [] -%}
     {%- if columns | selectattr('name', 'equalto', 'dbt_loaded_at') | list -%}
-        (select coalesce(max(dbt_loaded_at), {{ epoch }}) from {{ this }})
+        (select coalesce(max(dbt_loaded_at), {{ epoch() }}) from {{ this }})
     {%- else -%}
-        {{ epoch }}
+        {{ epoch() }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro epoch() -%}
+    timestamptz '1970-01-01 00:00:00+00'
 {%- endmacro %}

@@ -45,7 +45,7 @@ redo as (
             n.facility_id,
             n.zone_id,
             n.bay_id,
-            coalesce(max(h.stay_start), timestamptz '1970-01-01 00:00:00+00') as since
+            coalesce(max(h.stay_start), {{ epoch() }}) as since
         from new_reports as n
         left join held as h
             on h.facility_id = n.facility_id and h.zone_id = n.zone_id and h.bay_id = n.bay_id

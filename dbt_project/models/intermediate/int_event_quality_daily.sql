@@ -15,21 +15,17 @@
 -- replaces them (delete+insert on date: every vendor of those days). The filter on the
 -- `date` partition lets DuckDB skip the files of every other day.
 
-{% if is_incremental() %}
 with new_rows as (
 
+    {%- if is_incremental() %}
     select min(lake_date) as since
     from {{ ref('stg_event_landings') }}
     where ingested_at > {{ incremental_cutoff('landed_until', var('event_lookback_hours')) }}
+    {%- else %}
+    select cast({{ epoch() }} as date) as since  -- a full build counts every day
+    {%- endif %}
 
 ),
-{% else %}
-with new_rows as (
-
-    select date '1970-01-01' as since
-
-),
-{% endif %}
 
 landings as (
 

@@ -64,7 +64,7 @@ recompute as (
             where dbt_loaded_at > {{ held }} and event_type in ('bay_status', 'occupancy_count')
         ),
         (select min(entry_ts) from {{ ref('stg_sessions') }} where dbt_loaded_at > {{ held }})
-    ), timestamptz '1970-01-01 00:00:00+00')) as since
+    ), {{ epoch() }})) as since
 
 ),
 {%- endif %}
