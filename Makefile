@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser test lint format demo bench bench-speed bench-reliability lock clean
+.PHONY: help install browser test lint format demo bench bench-more bench-reliability lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -46,15 +46,13 @@ format: install  ## apply ruff fixes and formatting
 demo: install  ## run the whole platform on the embedded defaults (Ctrl-C stops it)
 	$(BIN)/parkflow up --history 28 --simulate
 
-bench: bench-speed bench-reliability  ## run every benchmark (prints numbers; not part of CI)
+bench: install $(CHROMIUM)  ## the performance targets, measured, in one table (about 25 min)
+	$(BIN)/python benchmarks/targets.py
 
-bench-speed: install  ## throughput, latency, build and render times
+bench-more: install $(CHROMIUM)  ## the other speed figures: parsing, dbt at 1M-50M, dashboards at 10M
 	$(BIN)/python benchmarks/parse.py
-	$(BIN)/python benchmarks/stream.py
-	$(BIN)/python benchmarks/stream.py --workers 2 --latency-seconds 0
-	$(BIN)/python benchmarks/peers.py
 	$(BIN)/python benchmarks/dbt_scale.py
-	$(BIN)/python benchmarks/dbt_floor.py
+	$(BIN)/python benchmarks/dbt_floor.py --events 50000000 --base data/benchmarks/dashboard/base
 	$(BIN)/python benchmarks/dashboard.py
 
 bench-reliability: install  ## crash recovery (10 kills) and the 30-minute soak

@@ -31,7 +31,11 @@ Targets: issue 6 (10M events) first render <= 2 s and filter change <= 500 ms; i
 1.5 s and 300 ms. They are judged on the cold median; the table shows the max as well.
 
     .venv/bin/python benchmarks/dashboard.py [--events 10000000] [--repeat 5] [--work DIR]
-        [--rebuild] [--pages occupancy revenue ...]
+        [--rebuild] [--pages occupancy revenue ...] [--json FILE]
+
+`--json` also writes the figures to FILE (`targets.py` reads them), with the `dbt build` that
+made the marts (its seconds and peak RSS, measured when the data was built: `--rebuild` to
+measure it again).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import argparse
 import contextlib
 import importlib.metadata
 import itertools
+import json
 import os
 import platform
 import signal
@@ -344,6 +349,23 @@ def print_results(results: dict[str, PageTimes], built: dict, about: str, issue:
         console.print(f"{unchanged} filter change(s) left the headline numbers as they were")
 
 
+def figures(results: dict[str, PageTimes], built: dict) -> dict:
+    """What `--json` writes: cold medians per page, in ms, and how the data was built."""
+
+    def median_ms(samples: list[Sample]) -> float | None:
+        return statistics.median(s.elapsed for s in samples) if samples else None
+
+    pages = {
+        slug: {
+            "first_render_ms": median_ms(times.first_cold),
+            "filter_change_ms": median_ms(times.change_cold),
+        }
+        for slug, times in results.items()
+        if slug != FRAME
+    }
+    return {"built": built, "pages": pages}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=10_000_000, help="lake size (events)")
@@ -356,6 +378,7 @@ def main() -> None:
     )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached data")
     parser.add_argument("--pages", nargs="+", choices=list(PAGES), default=list(PAGES))
+    parser.add_argument("--json", type=Path, help="write the figures to this file too")
     args = parser.parse_args()
 
     data_dir, built = published_marts(args.work.resolve(), args.events, args.rebuild)
@@ -371,6 +394,8 @@ def main() -> None:
         about = versions(browser.version)
         browser.close()
     print_results(results, built, about, issue=8 if args.events >= 50_000_000 else 6)
+    if args.json:
+        args.json.write_text(json.dumps(figures(results, built), indent=2))
 
 
 if __name__ == "__main__":

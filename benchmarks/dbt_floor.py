@@ -36,6 +36,9 @@ within 1e-9 (a sum in another order differs in its last bits). Any mismatch is r
 makes the exit status 1.
 
     .venv/bin/python benchmarks/dbt_floor.py [--events 1000000] [--keep] [--base DIR]
+        [--json FILE]
+
+`--json` also writes the figures to FILE (`targets.py` reads them).
 """
 
 from __future__ import annotations
@@ -517,6 +520,20 @@ def print_summary(rows: list[dict]) -> None:
     )
 
 
+def figures(rows: list[dict]) -> dict:
+    """What `--json` writes: per size and phase, seconds and peak RSS of each run."""
+    sizes = []
+    for row in rows:
+        size = {"events": row["events"], "same_marts": row["same"]}
+        for label in ("full", "incremental"):
+            size[label] = {
+                name: {"seconds": run.seconds, "peak_rss_gib": run.peak_rss_bytes / 2**30}
+                for name, (run, _) in row[label].items()
+            }
+        sizes.append(size)
+    return {"sizes": sizes}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
@@ -524,6 +541,7 @@ def main() -> None:
     parser.add_argument(
         "--base", type=Path, help="data dir of the simulated base week (built there if empty)"
     )
+    parser.add_argument("--json", type=Path, help="write the figures to this file too")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="parkflow-dbt-floor-"))
     rows = []
@@ -535,6 +553,8 @@ def main() -> None:
             if not args.keep:
                 shutil.rmtree(rows[-1]["folder"], ignore_errors=True)
         print_summary(rows)
+        if args.json:
+            args.json.write_text(json.dumps(figures(rows), indent=2))
     finally:
         if args.keep:
             print(f"data kept in {work}")

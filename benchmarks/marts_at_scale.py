@@ -91,7 +91,11 @@ def published_marts(work: Path, events: int, rebuild: bool = False) -> tuple[Pat
     event_rows = replicate(base, data_dir, weeks)
     print(f"lake: {weeks} week(s), {event_rows:,} event rows", flush=True)
     run = dbt_build(data_dir)
-    print(f"dbt build: {run.seconds:.0f} s, nodes {run.statuses}", flush=True)
+    print(
+        f"dbt build: {run.seconds:.0f} s, peak RSS {run.peak_rss_bytes / 2**30:.2f} GiB, "
+        f"nodes {run.statuses}",
+        flush=True,
+    )
     if not run.ok:
         raise RuntimeError(f"dbt build failed: see {data_dir / 'dbt-build.out'}")
     marts = publish_all(data_dir)
@@ -100,6 +104,8 @@ def published_marts(work: Path, events: int, rebuild: bool = False) -> tuple[Pat
         "event_rows": event_rows,
         "weeks": weeks,
         "dbt": dbt_fingerprint(),
+        "dbt_build_seconds": round(run.seconds, 1),
+        "dbt_peak_rss_gib": round(run.peak_rss_bytes / 2**30, 2),
         "mart_rows": marts,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started),

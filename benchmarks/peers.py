@@ -31,7 +31,7 @@ session (entry: the session id; exit: the exit event id).
 Exit code 1 when a contender's sessions differ from the plain matcher's.
 
     .venv/bin/python benchmarks/peers.py [--events 200000] [--rate 5000] [--latency-seconds 20]
-        [--contenders faust,quixstreams,aiokafka] [--profile DIR]
+        [--contenders faust,quixstreams,aiokafka] [--profile DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import argparse
 import asyncio
 import contextlib
 import functools
+import json
 import os
 import signal
 import subprocess
@@ -821,6 +822,25 @@ def agreement(outcomes: list[Outcome]) -> list[str]:
     return lines
 
 
+def figures(outcomes: dict[str, Outcome]) -> dict:
+    """What `--json` writes: each contender's figures and the ratio ParkFlow / quixstreams."""
+    found: dict = {"contenders": {}}
+    for name, o in outcomes.items():
+        found["contenders"][name] = {
+            "events": o.events,
+            "events_per_s": o.events_per_s,
+            "first_file_s": o.first_file_s,
+            "cpu_s_per_100k": o.cpu_s / o.events * 1e5,
+            "peak_rss_mib": o.rss_mib,
+            "latency": {"rate": o.rate, "p50_s": o.percentile(0.5), "p99_s": o.percentile(0.99)},
+            "sessions_identical": o.mismatch.ok,
+        }
+    faust, quix = outcomes.get("faust"), outcomes.get("quixstreams")
+    if faust and quix and quix.events_per_s:
+        found["faust_vs_quixstreams"] = faust.events_per_s / quix.events_per_s
+    return found
+
+
 def verdicts(outcomes: dict[str, Outcome]) -> list[str]:
     """The ratio ParkFlow/quixstreams and the targets of issue 8, met or not."""
     lines = []
@@ -845,6 +865,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=1200.0, help="phase 1, per contender")
     parser.add_argument("--profile", type=Path, help="py-spy profiles (raw stacks) to this dir")
+    parser.add_argument("--json", type=Path, help="write the figures to this file too")
     parser.add_argument("--peer", choices=sorted(PEERS), help=argparse.SUPPRESS)
     parser.add_argument("--bootstrap", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
@@ -869,6 +890,8 @@ def main() -> None:
         print(line)
     for line in agreement(list(outcomes.values())):
         print(line)
+    if args.json:
+        args.json.write_text(json.dumps(figures(outcomes), indent=2))
     wrong = [o for o in outcomes.values() if not o.mismatch.ok]
     for o in wrong:
         print(mismatch_report(f"{o.name} vs match_stream", o.mismatch, work.expected))

@@ -14,13 +14,16 @@ Starts the embedded broker and `--workers` `parkflow worker` processes sharing
 Targets (issue 3): >= 10,000 events/s sustained, p99 latency <= 3 s.
 
     .venv/bin/python benchmarks/stream.py [--days 4] [--facilities 6] [--workers 1]
-        [--rate 2000] [--latency-seconds 20] [--no-speedups]
+        [--rate 2000] [--latency-seconds 20] [--no-speedups] [--json FILE]
+
+`--json` also writes the figures to FILE (`targets.py` reads them).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import resource
@@ -135,8 +138,8 @@ def worker_cpu_and_rss(workers: list[WorkerProcess]) -> tuple[float, float]:
     return cpu, rss
 
 
-def throughput(args, broker: EmbeddedBroker, data_dir: Path) -> list[WorkerProcess]:
-    """Phase 1; returns the running workers for the latency phase."""
+def throughput(args, broker: EmbeddedBroker, data_dir: Path, figures: dict) -> list[WorkerProcess]:
+    """Phase 1, its figures added to `figures`; returns the running workers for phase 2."""
     stream = payloads(args.days, args.facilities, 1, datetime(2026, 10, 1, tzinfo=UTC))
     event_ids, session_ids = expected_outcome(stream)
     workers = [WorkerProcess(broker.bootstrap, data_dir).start() for _ in range(args.workers)]
@@ -169,10 +172,20 @@ def throughput(args, broker: EmbeddedBroker, data_dir: Path) -> list[WorkerProce
         f"{len(event_ids) / seconds:,.0f} events/s; worker CPU {cpu / len(event_ids) * 1e5:.1f} s "
         f"per 100K events, peak RSS {rss:,.0f} MiB; missing events: {len(missing)}"
     )
+    figures.update(
+        workers=args.workers,
+        events=len(event_ids),
+        events_per_s=len(event_ids) / seconds,
+        cpu_s_per_100k=cpu / len(event_ids) * 1e5,
+        peak_rss_mib=rss,
+        missing_events=len(missing),
+    )
     return workers
 
 
-def latency(args, broker: EmbeddedBroker, data_dir: Path, workers: list[WorkerProcess]) -> None:
+def latency(
+    args, broker: EmbeddedBroker, data_dir: Path, workers: list[WorkerProcess], figures: dict
+) -> None:
     """Phase 2: send at a fixed rate, then read when each payload's first event landed."""
     count = int(args.rate * args.latency_seconds)
     start = datetime(2026, 11, 1, tzinfo=UTC)
@@ -195,6 +208,7 @@ def latency(args, broker: EmbeddedBroker, data_dir: Path, workers: list[WorkerPr
         f"latency at {achieved:,.0f} payloads/s ({len(latencies):,} payloads): "
         f"p50 {p50:.2f} s, p99 {p99:.2f} s, max {latencies[-1]:.2f} s"
     )
+    figures["latency"] = {"rate": achieved, "p50_s": p50, "p99_s": p99, "max_s": latencies[-1]}
 
 
 def main() -> None:
@@ -206,21 +220,25 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=1200.0)
     parser.add_argument("--no-speedups", dest="speedups", action="store_false")
+    parser.add_argument("--json", type=Path, help="write the figures to this file too")
     args = parser.parse_args()
     os.environ["PARKFLOW_PARTITIONS"] = str(PARTITIONS)
     os.environ["PARKFLOW_FAUST_SPEEDUPS"] = "1" if args.speedups else "0"
+    figures: dict = {"latency": None}
     with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
         data_dir = Path(tmp)
         workers = []
         try:
-            workers = throughput(args, broker, data_dir)
+            workers = throughput(args, broker, data_dir, figures)
             if args.latency_seconds > 0:
-                latency(args, broker, data_dir, workers)
+                latency(args, broker, data_dir, workers, figures)
         finally:
             for worker in workers:
                 worker.stop()
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"largest child process peak RSS: {peak:,.0f} MiB")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":
