@@ -56,14 +56,14 @@ def publish_all(data_dir: Path) -> dict[str, int]:
     """Every mart of the warehouse in `data_dir` to `data_dir/marts/` (as Dagster publishes)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from orchestration.defs.dbt import mart_names
+    from orchestration.defs.dbt import mart_names, publish_order
     from orchestration.publish import publish_table
 
     rows = {}
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         con.execute("set enable_progress_bar = false")
         for mart in mart_names():
-            rows[mart] = publish_table(con, mart, data_dir / "marts")[1]
+            rows[mart] = publish_table(con, mart, data_dir / "marts", publish_order(mart))[1]
     return rows
 
 

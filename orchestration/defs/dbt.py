@@ -5,7 +5,9 @@ feeds to the marts; dbt tests show as asset checks. Every asset that writes the
 warehouse is in the `warehouse` pool (limit 1: DuckDB allows one writer).
 """
 
+import json
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import dagster as dg
@@ -89,6 +91,22 @@ def raise_unbuilt_nodes(invocation: DbtCliInvocation) -> None:
     ]
     if broken:
         raise dg.Failure(f"dbt could not build {', '.join(broken)}: see the dbt log above.")
+
+
+@cache
+def publish_orders() -> dict[str, list[str]]:
+    """Per mart, the columns its published file is sorted by (`meta: publish_order_by`)."""
+    nodes = json.loads(ensure_manifest(dbt_project).read_text())["nodes"].values()
+    return {
+        node["name"]: list(node["config"]["meta"].get("publish_order_by", []))
+        for node in nodes
+        if node["resource_type"] == "model"
+    }
+
+
+def publish_order(mart: str) -> list[str]:
+    """The columns `mart`'s published file is sorted by (none unless its yml says)."""
+    return publish_orders().get(mart, [])
 
 
 def mart_names() -> list[str]:

@@ -8,7 +8,7 @@ mart is not published, so the dashboards keep the last good file.
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.dbt import WAREHOUSE_POOL, mart_names
+from orchestration.defs.dbt import WAREHOUSE_POOL, mart_names, publish_order
 from orchestration.project import marts_dir
 from orchestration.publish import preview_markdown, publish_table
 
@@ -34,7 +34,7 @@ def publish_asset(mart: str) -> dg.AssetsDefinition:
     def publish(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         refuse_if_checks_failed(context, dg.AssetKey(mart))
         with duckdb.get_connection() as con:
-            path, rows = publish_table(con, mart, marts_dir())
+            path, rows = publish_table(con, mart, marts_dir(), publish_order(mart))
             preview = preview_markdown(con, mart)
         return dg.MaterializeResult(
             metadata={

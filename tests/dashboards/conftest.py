@@ -36,7 +36,7 @@ PAGES = ["live", "occupancy", "revenue", "devices", "data_quality", "reports"]
 
 def build_marts(data_dir: Path) -> Path:
     """Lake, warehouse and published marts of a simulated week at three facilities."""
-    from orchestration.defs.dbt import mart_names
+    from orchestration.defs.dbt import mart_names, publish_order
     from orchestration.publish import publish_table
 
     env = {**os.environ, "PARKFLOW_DATA_DIR": str(data_dir)}
@@ -58,7 +58,7 @@ def build_marts(data_dir: Path) -> Path:
     subprocess.run(dbt, **run)
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
         for mart in mart_names():
-            publish_table(con, mart, data_dir / "marts")
+            publish_table(con, mart, data_dir / "marts", publish_order(mart))
     return data_dir / "marts"
 
 

@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.defs.dbt import mart_names
+from orchestration.defs.dbt import mart_names, publish_order
 from orchestration.project import marts_dir, warehouse_path
 
 
@@ -46,6 +46,29 @@ def test_every_mart_is_published_and_matches_the_warehouse(refreshed, week_lake)
             rows = con.execute(f"select count(*) from {mart}").fetchone()[0]
             assert difference == 0, mart
             assert rows > 0 or mart in {"mart_alerts"}, f"{mart} is empty"
+
+
+def test_marts_are_published_in_their_declared_order(refreshed):
+    """The marts the dashboards read by period are written sorted by it (`publish_order_by`)."""
+    ordered = {mart: publish_order(mart) for mart in mart_names() if publish_order(mart)}
+    assert "fct_parking_sessions" in ordered
+    for mart, columns in ordered.items():
+        keys = ", ".join(columns)
+        out_of_order = duckdb.execute(
+            "select count(*) from (select file_row_number, row_number() over "
+            f"(order by {keys}, file_row_number) - 1 as sorted_position "
+            "from read_parquet($path, file_row_number = true)) "
+            "where file_row_number <> sorted_position",
+            {"path": str(marts_dir() / f"{mart}.parquet")},
+        ).fetchone()[0]
+        assert out_of_order == 0, f"{mart} is not sorted by {keys}"
+
+
+def test_every_declared_publish_order_is_a_column_of_its_mart(refreshed):
+    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+        for mart in mart_names():
+            columns = {row[0] for row in con.execute(f"describe {mart}").fetchall()}
+            assert set(publish_order(mart)) <= columns, mart
 
 
 def test_publish_metadata_names_rows_and_preview(refreshed):
