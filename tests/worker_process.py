@@ -43,7 +43,7 @@ class WorkerProcess:
             "PARKFLOW_KAFKA_BOOTSTRAP": self.bootstrap,
             "PARKFLOW_DATA_DIR": str(self.data_dir),
             "PARKFLOW_PLATE_KEY": PLATE_KEY,
-            "PARKFLOW_SINK_FLUSH_S": "0.5",
+            "PARKFLOW_SINK_FLUSH_S": os.environ.get("PARKFLOW_SINK_FLUSH_S", "0.5"),
             "PARKFLOW_INGEST_TOKEN": INGEST_TOKEN,
             **self.env,
         }
