@@ -46,7 +46,7 @@ format: install  ## apply ruff fixes and formatting
 demo: install  ## run the whole platform on the embedded defaults (Ctrl-C stops it)
 	$(BIN)/parkflow up --history 28 --simulate
 
-bench: install $(CHROMIUM)  ## the performance targets, measured, in one table (about 25 min)
+bench: install $(CHROMIUM)  ## the performance targets, measured, in one table (18-25 min)
 	$(BIN)/python benchmarks/targets.py
 
 bench-more: install $(CHROMIUM)  ## the other speed figures: parsing, dbt at 1M-50M, dashboards at 10M

@@ -13,7 +13,7 @@ goes), reads the figures each wrote with `--json`, and prints the table of targe
 - `dashboard`: `dashboard.py --events 50000000 --repeat 3 --rebuild`: the 50M `dbt build`
   (its time and peak RSS), then first render and filter change per page.
 
-About 25 minutes on the build machine (2 cores), with the simulated base week cached under
+18-25 minutes on the build machine (2 cores), with the simulated base week cached under
 `data/benchmarks/dashboard/base` (65 s more on the first run). The figures of each step are
 kept in `--out` (default `data/benchmarks/targets/`); `--report` prints the table from them
 without measuring again, and `--steps` re-measures some. The same table is written there as
