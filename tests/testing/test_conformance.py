@@ -1,9 +1,12 @@
 """The conformance kit itself: it passes a good plugin and catches each kind of broken one."""
 
+import time
+
 import pytest
 
 from parkflow.registry import PluginRegistry
 from parkflow.testing import CHECKS, ContractViolation, assert_conformant, check_plugin
+from parkflow.testing.conformance import SLOW_PARSE_SECONDS, parse_outcome
 from tests.core import fake_plugins
 
 
@@ -58,3 +61,30 @@ def test_fuzzing_runs_5000_payloads_per_built_in_plugin():
     for plugin in PluginRegistry.discover():
         report = check_plugin(plugin, fuzz_examples=2500, checks=["fuzz random", "fuzz mutated"])
         assert report.passed, report.format()
+
+
+class SleepyPlugin(fake_plugins.GoodPlugin):
+    """Waits without working: what a paused process looks like from inside."""
+
+    def parse(self, payload: bytes) -> list:
+        time.sleep(SLOW_PARSE_SECONDS + 0.2)
+        return super().parse(payload)
+
+
+class BusyPlugin(fake_plugins.GoodPlugin):
+    """Burns CPU on every payload: what a runaway regular expression looks like."""
+
+    def parse(self, payload: bytes) -> list:
+        until = time.thread_time() + SLOW_PARSE_SECONDS + 0.1
+        while time.thread_time() < until:
+            pass
+        return super().parse(payload)
+
+
+def test_a_parse_that_burns_cpu_is_reported_as_slow():
+    problem = parse_outcome(BusyPlugin(), b"{}")
+    assert problem is not None and "s of CPU to parse" in problem
+
+
+def test_a_pause_of_the_process_is_not_the_plugins_fault():
+    assert parse_outcome(SleepyPlugin(), b"{}") is None
