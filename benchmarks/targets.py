@@ -102,6 +102,7 @@ def load(out: Path) -> Figures:
 
 
 def events_per_s(value: float) -> str:
+    """A rate as the table shows it: `6,661 events/s`."""
     return f"{value:,.0f} events/s"
 
 
@@ -242,6 +243,7 @@ SECTIONS: list[Callable[[Figures], list[Row]]] = [streaming, scale_out, batch, d
 
 
 def verdict(met: bool | None) -> str:
+    """`met`, `not met`, or a dash for a figure without a target."""
     return "-" if met is None else ("met" if met else "not met")
 
 
