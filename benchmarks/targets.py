@@ -157,7 +157,7 @@ def streaming(figures: Figures) -> list[Row]:
             Row("streaming", "p99 <= 500 ms at 5,000/s, peers' run", measured,
                 latency["p99_s"] <= 0.5)
         )  # fmt: skip
-    rss = [figures[s]["peak_rss_mib"] for s in ("stream-1",) if s in figures]
+    rss = [figures["stream-1"]["peak_rss_mib"]] if "stream-1" in figures else []
     if peers and "faust" in peers["contenders"]:
         rss.append(peers["contenders"]["faust"]["peak_rss_mib"])
     if rss:
