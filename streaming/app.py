@@ -14,6 +14,7 @@ from parkflow.registry import discover_plugins
 from parkflow.settings import load_settings
 from streaming import faust_fixes, faust_speedups
 from streaming.http_errors import install_log_filter, json_errors
+from streaming.lean import MemoPartitioner, OffsetsMonitor
 
 settings = load_settings()
 plugins = discover_plugins()
@@ -48,7 +49,9 @@ app = faust.App(
     producer_linger=0.005,
     producer_max_batch_size=256 * 1024,
     producer_acks=1 if settings.kafka_replication == 1 else -1,
+    producer_partitioner=MemoPartitioner(),  # Kafka's default, each key hashed once
     table_standby_replicas=0,
+    Monitor=OffsetsMonitor,  # offsets only, no per-event statistics (streaming/lean.py)
     # JSON errors without tracebacks; the ingest views read bodies within their own limits
     # (streaming.http_input), and aiohttp's own limit backs them up for any other view
     web_application_options={

@@ -20,11 +20,15 @@ from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, Generic, TypeVar
 
 import faust
+import orjson
 
 from parkflow.kafka import CHANGELOG_CONFIGS
 from streaming.outbox import Outbox
 
 V = TypeVar("V")
+_MISSING: Any = object()
+#: How a Faust table's `json` serializer writes keys and values (faust.utils.json with orjson).
+_FAUST_JSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
 
 
 def durable_table(app: faust.App, name: str, partitions: int) -> faust.Table:
@@ -55,6 +59,22 @@ class DurableState(MutableMapping[str, V], Generic[V]):
 
     def __getitem__(self, key: str) -> V:
         return self.data[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of `key`, or `default` (a dict's lookup: no KeyError raised and caught)."""
+        return self.data.get(key, default)
+
+    def pop(self, key: str, default: Any = _MISSING) -> Any:
+        """Remove `key` and return its value (or `default` when absent), as a dict does."""
+        if key in self.data:
+            self.changed.add(key)
+            return self.data.pop(key)
+        if default is _MISSING:
+            raise KeyError(key)
+        return default
 
     def __setitem__(self, key: str, value: V) -> None:
         self.data[key] = value
@@ -96,15 +116,14 @@ class DurableState(MutableMapping[str, V], Generic[V]):
         self.changed.clear()
 
     async def _send(self, outbox: Outbox, key: str, partition: int) -> None:
-        """One changelog record, encoded exactly as the table itself would encode it."""
-        topic = self.table.changelog_topic
+        """One changelog record, encoded exactly as the table's own `json` serializer would
+        (tests/streaming/test_state.py compares the bytes), without its per-call overhead."""
         value = self.data.get(key)
-        raw_key, _ = topic.prepare_key(key, self.table.key_serializer)
         raw_value = None
         if value is not None:
-            stored = {"p": partition, "v": self.encode(value)}
-            raw_value, _ = topic.prepare_value(stored, self.table.value_serializer)
-        await outbox.send(topic.get_topic_name(), raw_key, raw_value, partition)
+            raw_value = orjson.dumps({"p": partition, "v": self.encode(value)}, option=_FAUST_JSON)
+        topic = self.table.changelog_topic.get_topic_name()
+        await outbox.send(topic, orjson.dumps(key, option=_FAUST_JSON), raw_value, partition)
 
     def rebuild(self) -> None:
         """Reload from the recovered table (after a restart or a rebalance)."""
@@ -127,6 +146,17 @@ class PrefixedView(MutableMapping[str, V], Generic[V]):
 
     def __getitem__(self, key: str) -> V:
         return self.state[self.prefix + key]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.prefix + key in self.state
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of `key`, or `default`."""
+        return self.state.get(self.prefix + key, default)
+
+    def pop(self, key: str, default: Any = _MISSING) -> Any:
+        """Remove `key` and return its value (or `default` when absent)."""
+        return self.state.pop(self.prefix + key, default)
 
     def __setitem__(self, key: str, value: V) -> None:
         self.state[self.prefix + key] = value

@@ -1,14 +1,17 @@
-"""Every topic the worker reads or writes, declared once. Values are bytes we encode ourselves
-(orjson / pydantic), which measured faster than Faust's codecs."""
+"""Every topic the worker reads or writes, declared once. Keys and values are bytes we encode
+and decode ourselves (orjson / pydantic), which measured faster than Faust's codecs; the
+`RawBytes` schema hands them to the agents as they are (`streaming/lean.py`)."""
 
 from __future__ import annotations
 
 from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC, TOPIC_CONFIGS, raw_topic
 from streaming.app import app, plugins
+from streaming.lean import RawBytes
 
 
 def _topic(*names: str):
-    return app.topic(*names, key_serializer="raw", value_serializer="raw", config=TOPIC_CONFIGS)
+    schema = RawBytes(key_serializer="raw", value_serializer="raw")
+    return app.topic(*names, schema=schema, config=TOPIC_CONFIGS)
 
 
 raw = _topic(*(raw_topic(name) for name in plugins.names()))

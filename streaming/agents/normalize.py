@@ -14,6 +14,7 @@ parking.deadletter with its vendor, reason, bytes and offsets.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 from parkflow.events import CanonicalEvent, EventType, event_to_json
 from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC
@@ -40,6 +41,7 @@ async def normalize(stream) -> None:
     outbox = Outbox(app)
     async for batch in stream.take_events(settings.sink_max_rows, within=settings.sink_flush_s):
         landing: list[CanonicalEvent] = []
+        payloads: Counter[tuple[str, str]] = Counter()  # (vendor, outcome): counted per batch
         for event in batch:
             message = event.message
             vendor = message.topic.removeprefix("raw.")
@@ -59,16 +61,19 @@ async def normalize(stream) -> None:
                 )
                 letter_json = letter.model_dump_json().encode()
                 await outbox.send(DEADLETTER_TOPIC, vendor.encode(), letter_json)
-                metrics.inc("parkflow_payloads_total", vendor=vendor, outcome="dead_letter")
+                payloads[vendor, "dead_letter"] += 1
                 continue
-            metrics.inc("parkflow_payloads_total", vendor=vendor, outcome="parsed")
+            payloads[vendor, "parsed"] += 1
             events = pseudonymise_plates(result.events, hasher) if hasher else result.events
             landing += events
             for canonical in events:
                 encoded = event_to_json(canonical)
-                metrics.inc("parkflow_events_total", type=canonical.event_type.value)
                 await outbox.send(EVENTS_TOPIC, partition_key(canonical), encoded)
                 if canonical.event_type in OCCUPANCY_TYPES:  # counted per facility: re-keyed
                     await outbox.send(OCCUPANCY_TOPIC, canonical.facility_id.encode(), encoded)
         await land("events", landing)
+        for (vendor, outcome), count in payloads.items():
+            metrics.inc("parkflow_payloads_total", count, vendor=vendor, outcome=outcome)
+        for event_type, count in Counter(e.event_type.value for e in landing).items():
+            metrics.inc("parkflow_events_total", count, type=event_type)
         await outbox.flush()  # both before the batch is acknowledged

@@ -101,7 +101,9 @@ class DeviceMonitor:
         seen = self.last_seen.get(event.device_id)
         if seen is not None and event.ts < seen.ts:
             return []
-        self.last_seen[event.device_id] = LastSeen(facility_id=event.facility_id, ts=event.ts)
+        # the event is validated already: no need to validate its fields again per reading
+        seen = LastSeen.model_construct(facility_id=event.facility_id, ts=event.ts)
+        self.last_seen[event.device_id] = seen
         changes = self._resolve(event.device_id, AlertType.OFFLINE, event.ts)
         problem = self._invalid_data(event)
         if problem is not None:

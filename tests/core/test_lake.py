@@ -4,15 +4,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import duckdb
+import pyarrow as pa
 
 from parkflow.events import (
     BayStatusEvent,
     EntryEvent,
+    ExitEvent,
     OccupancyCountEvent,
     PaymentEvent,
     TelemetryEvent,
 )
-from parkflow.lake import TABLES, LakeWriter, read_table, table_dir
+from parkflow.lake import EVENTS, TABLES, LakeWriter, event_row, read_table, table_dir
 from parkflow.parsing import DeadLetter
 from parkflow.records import SessionRecord, SessionStatus
 
@@ -64,6 +66,53 @@ def test_rows_land_partitioned_by_event_date_and_read_back(tmp_path):
     assert rows["c1"]["occupied"] == -2
     assert rows["c1"]["flags"] == ["NEGATIVE_COUNT"]
     assert rows["t1"]["power_w"] == 345.0
+
+
+def test_the_events_table_is_built_column_by_column_with_the_rows_own_values(tmp_path):
+    """Every field of every event type lands as `event_row` makes it (the reference)."""
+    more = [
+        ExitEvent(
+            **BASE,
+            event_id="x1",
+            ts=DAY + timedelta(hours=1),
+            plate="AB12",
+            plate_confidence=0.5,
+            gate_id="G2",
+            lane="2",
+            vehicle_type="VAN",
+            image_url="https://cam.example/x1.jpg",
+        ),
+        PaymentEvent(
+            **BASE | {"source": "paymaster"},
+            event_id="p2",
+            ts=DAY,
+            transaction_id="t2",
+            plate="AB12",
+            amount="0.05",
+            currency="GBP",
+            method="MOBILE_PAYMENT",
+            status="REFUNDED",
+            paid_until=DAY + timedelta(hours=2),
+        ),
+        OccupancyCountEvent(**BASE, event_id="c2", ts=DAY, occupied=4, zone_id="Z-02"),
+        BayStatusEvent(**BASE, event_id="b2", ts=DAY, zone_id="Z-01", bay_id="B-2", occupied=False),
+        TelemetryEvent(
+            **BASE,
+            event_id="t2",
+            ts=DAY,
+            voltage_v=12.1,
+            current_a=0.2,
+            power_w=3,
+            battery_pct=55.5,
+            temperature_c=-4,
+            rssi_dbm=-90,
+        ),
+    ]
+    batch = events() + more
+    LakeWriter(tmp_path).write("events", batch)
+    landed = read_table(tmp_path, "events").sort_by("event_id")
+    reference = pa.Table.from_pylist([event_row(e) for e in batch], schema=EVENTS)
+    assert landed.to_pylist() == reference.sort_by("event_id").to_pylist()
 
 
 def test_duckdb_reads_the_lake_with_hive_partitions(tmp_path):

@@ -11,13 +11,7 @@ T0 = datetime(2026, 11, 16, 8, tzinfo=UTC)
 
 
 class ChangelogTopic:
-    """Encodes like a Faust topic with json serializers (readably, for the asserts)."""
-
-    def prepare_key(self, key, serializer):
-        return key, None
-
-    def prepare_value(self, value, serializer):
-        return value, None
+    """The name of a Faust table's changelog topic."""
 
     def get_topic_name(self):
         return "parkflow-state-changelog"
@@ -84,7 +78,10 @@ async def test_each_changed_key_is_sent_once_per_flush_last_one_alone(state):
     sent = app.producer.sent
     assert len(sent) == 5
     # the last record of each partition goes once the others are delivered
-    assert sent[-2:] == [(0, "seen:dev4", None, 3), (1, "seen:dev3", {"p": 1, "v": {"n": 4}}, 3)]
+    assert sent[-2:] == [
+        (0, b'"seen:dev4"', None, 3),
+        (1, b'"seen:dev3"', b'{"p":1,"v":{"n":4}}', 3),
+    ]
     assert all(awaited == 0 for *_, awaited in sent[:3])
     await durable.flush(app)
     assert len(sent) == 5  # nothing changed since
@@ -96,6 +93,45 @@ async def test_keys_never_seen_on_a_partition_are_not_sent(state):
     durable["seen:ghost"] = {"n": 1}
     await durable.flush(app)
     assert app.producer.sent == []
+
+
+async def test_changelog_records_are_the_bytes_a_faust_table_writes(state):
+    """`flush` encodes without Faust's serializer registry; recovery decodes with it."""
+    import faust
+
+    durable, _, _ = state
+    table = faust.App("bytes-check", broker="kafka://127.0.0.1:1").Table("check")
+    durable.table = table
+    values = {
+        "seen:FAC-001-GATE-1": {"facility_id": "FAC-001", "ts": "2026-11-16T08:00:00Z"},
+        "alert:dev|HIGH_POWER": {"value": 2001.5, "detail": "power 2,001.5 W > 2,000 W", "n": None},
+        "seen:ÆØÅ-1": {"plate": "ÆØÅ123", "list": [1, 2.5, True]},
+    }
+    app = App()
+    for key, value in values.items():
+        durable.note_partition(key.split(":", 1)[1].split("|")[0], 2)
+        durable[key] = value
+    await durable.flush(app)
+    topic = table.changelog_topic
+    for _, key, value, _ in app.producer.sent:
+        decoded = next(k for k in values if topic.prepare_key(k, "json")[0] == key)
+        expected, _ = topic.prepare_value({"p": 2, "v": values[decoded]}, "json")
+        assert value == expected
+    assert len(app.producer.sent) == len(values)
+
+
+def test_state_and_its_views_pop_and_look_up_like_dicts(state):
+    durable, prefixed, _ = state
+    seen = prefixed(durable, "seen:")
+    seen["dev1"] = {"n": 1}
+    durable.changed.clear()
+    assert "dev1" in seen and "seen:dev1" in durable and "dev2" not in seen and 3 not in seen
+    assert seen.get("dev1") == {"n": 1} and seen.get("dev2", "none") == "none"
+    assert seen.pop("dev2", None) is None and durable.changed == set()  # absent: not a change
+    with pytest.raises(KeyError):
+        seen.pop("dev2")
+    assert seen.pop("dev1") == {"n": 1}
+    assert durable.changed == {"seen:dev1"} and "dev1" not in seen
 
 
 def test_rebuild_reloads_values_and_partitions(state):

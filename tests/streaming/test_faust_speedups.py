@@ -65,3 +65,16 @@ async def test_a_suspended_flow_or_another_call_takes_fausts_path(patched_wait_f
     consumer.suspend_flow.set()
     assert await wait_first(consumer, callback(), consumer.suspend_flow.wait()) == "original"
     assert calls == [2, 2]
+
+
+def test_the_producer_buffer_size_reads_the_threaded_setting_once_and_counts_alike():
+    import faust
+
+    faust_speedups._patch_producer_buffer_size()
+    app = faust.App("buffer-check", broker="kafka://127.0.0.1:1")
+    buffer = app.producer.buffer
+    assert buffer.size == 0
+    buffer.pending.put_nowait("a message")
+    buffer.pending.put_nowait("another")
+    assert buffer.size == 2
+    assert buffer.__dict__["_threaded"] is False  # cached from app.conf.producer_threaded
