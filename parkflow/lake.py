@@ -97,7 +97,8 @@ _RENAMED = {EventType.BAY_STATUS: {"occupied": "bay_occupied"}}
 
 
 def event_row(event: EventBase) -> dict[str, Any]:
-    """A canonical event as a row of the events table."""
+    """A canonical event as a row of the events table (one at a time; `LakeWriter` builds the
+    same rows column by column)."""
     row = event.model_dump()
     for old, new in _RENAMED.get(event.event_type, {}).items():
         row[new] = row.pop(old)
@@ -105,8 +106,8 @@ def event_row(event: EventBase) -> dict[str, Any]:
 
 
 Record = SessionRecord | AnomalyRecord | AlertRecord | DeadLetter
+#: Each record table's row of a record (events are built column by column: `_events_by_date`).
 ROW_OF: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "events": event_row,
     "sessions": SessionRecord.model_dump,
     "anomalies": AnomalyRecord.model_dump,
     "alerts": AlertRecord.model_dump,

@@ -1,8 +1,9 @@
 """Lighter stand-ins for Faust defaults, plugged in through Faust's public settings.
 
 Faust spends more per message than parsing and matching a parking event costs
-(ARCHITECTURE, "What limits Faust's speed"). Two of its per-message costs buy nothing
-here, and Faust lets an app replace both (benchmarks/RESULTS.md, "Streaming"):
+(ARCHITECTURE, "What limits Faust's speed"). Three of its per-message costs buy nothing
+here, and Faust's settings let an app replace each (benchmarks/RESULTS.md, "Streaming";
+`benchmarks/faust_hop.py` measures them):
 
 - `RawBytes`, the topics' schema. The default schema runs every key and value through
   the serializer registry, even with the `raw` codec, and looks the Event class up in

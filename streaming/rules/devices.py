@@ -102,8 +102,8 @@ class DeviceMonitor:
         if seen is not None and event.ts < seen.ts:
             return []
         # the event is validated already: no need to validate its fields again per reading
-        seen = LastSeen.model_construct(facility_id=event.facility_id, ts=event.ts)
-        self.last_seen[event.device_id] = seen
+        latest = LastSeen.model_construct(facility_id=event.facility_id, ts=event.ts)
+        self.last_seen[event.device_id] = latest
         changes = self._resolve(event.device_id, AlertType.OFFLINE, event.ts)
         problem = self._invalid_data(event)
         if problem is not None:
