@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import re
 import subprocess
@@ -29,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from parkflow.broker import EmbeddedBroker, free_port
+from parkflow.cli.worker import run_faust_worker, tune_garbage_collector
 from parkflow.kafka import ensure_topics
 
 TOPIC = "hop.in"
@@ -92,15 +92,8 @@ def child(mode: str, bootstrap: str, messages: int) -> None:
                 print(f"RESULT {cpu / seen['n'] * 1e6:.1f} {seen['n'] / wall:.0f}", flush=True)
                 os._exit(0)
 
-    class Worker(faust.Worker):
-        def on_setup_root_logger(self, logger, level) -> None:  # no spinner: see cli/worker.py
-            self.spinner = None
-            super().on_setup_root_logger(logger, level)
-
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 10, 10)
-    Worker(app, loglevel="WARN").execute_from_commandline()
+    tune_garbage_collector(50_000)  # as `parkflow worker` runs by default
+    run_faust_worker(app, "warn")
 
 
 def measure(mode: str, messages: int) -> tuple[float, float]:

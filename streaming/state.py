@@ -117,7 +117,8 @@ class DurableState(MutableMapping[str, V], Generic[V]):
 
     async def _send(self, outbox: Outbox, key: str, partition: int) -> None:
         """One changelog record, encoded exactly as the table's own `json` serializer would
-        (tests/streaming/test_state.py compares the bytes), without its per-call overhead."""
+        (tests/streaming/test_agent_plumbing.py compares the bytes), without its per-call
+        overhead."""
         value = self.data.get(key)
         raw_value = None
         if value is not None:

@@ -7,7 +7,7 @@ import gc
 import logging
 import os
 from collections.abc import Iterable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +15,9 @@ from parkflow.broker import BrokerError, EmbeddedBroker
 from parkflow.cli.console import console, fail
 from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC, ensure_topics, raw_topic
 from parkflow.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import faust
 
 
 def worker(
@@ -40,25 +43,32 @@ def worker(
     if web_port is not None:
         os.environ["PARKFLOW_WORKER_PORT"] = str(web_port)
     try:
-        import faust
-
         from streaming.app import app, plugins
 
         create_topics(os.environ["PARKFLOW_KAFKA_BOOTSTRAP"], plugins.names(), settings)
 
-        class Worker(faust.Worker):
-            def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
-                # Faust's terminal spinner sets the root logger to DEBUG so that it
-                # spins on every record: every debug call on the hot path then builds
-                # a record (measured, benchmarks/RESULTS.md). No spinner, no DEBUG.
-                self.spinner = None
-                super().on_setup_root_logger(logger, level)
-
         tune_garbage_collector(settings.worker_gc_threshold)
-        Worker(app, loglevel=loglevel.upper()).execute_from_commandline()
+        run_faust_worker(app, loglevel)
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def run_faust_worker(app: faust.App, loglevel: str) -> None:
+    """Run `app` in a Faust worker without its terminal spinner, until it stops.
+
+    The spinner sets the root logger to DEBUG so that it spins on every record: every debug
+    call on the hot path then builds a record (measured, benchmarks/RESULTS.md). No spinner,
+    no DEBUG.
+    """
+    import faust
+
+    class Worker(faust.Worker):
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            self.spinner = None
+            super().on_setup_root_logger(logger, level)
+
+    Worker(app, loglevel=loglevel.upper()).execute_from_commandline()
 
 
 def tune_garbage_collector(threshold: int) -> None:
