@@ -1,17 +1,18 @@
 """occupancy: parking.occupancy -> live vehicles inside and occupied bays, capacity alerts.
 
-Events arrive keyed by facility, so one partition holds a whole facility and
-its counts are complete. State (counts, bays, open alerts and the last offset
-processed per facility) is durable in a changelog; events re-read from offsets
-already processed after a crash are skipped, and re-sent events (same id) are
-counted once.
+Events arrive keyed by facility, so one partition holds a whole facility and its counts are
+complete. A record carries a JSON array of one facility's events (normalize sends a batch's
+events of a facility together; a record of one event is read too). State (counts, bays,
+open alerts and the last offset processed per facility) is durable in a changelog; records
+re-read from offsets already processed after a crash are skipped, and re-sent events (same
+id) are counted once.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from parkflow.events import event_from_json
+from parkflow.events import CanonicalEvent, event_from_json, events_from_json
 from parkflow.records import AlertRecord
 from parkflow.simulator.catalog import FACILITIES
 from streaming import topics
@@ -65,6 +66,11 @@ async def rebuild_state() -> None:
         state.rebuild()
 
 
+def decode(value: bytes) -> list[CanonicalEvent]:
+    """A parking.occupancy record: a JSON array of events, or one event."""
+    return events_from_json(value) if value.startswith(b"[") else [event_from_json(value)]
+
+
 @app.agent(topics.occupancy)
 async def occupancy(stream) -> None:
     """Count vehicles and bays per facility and zone; open and resolve capacity alerts."""
@@ -78,8 +84,8 @@ async def occupancy(stream) -> None:
                     continue  # processed before a restart: re-delivered
                 state.note_partition(facility, message.partition)
                 last_offset[facility] = message.offset
-                canonical = event_from_json(event.value)
-                if recent.first_time(canonical.event_id, canonical.ts):
-                    alerts += tracker.on_event(canonical)
+                for canonical in decode(event.value):
+                    if recent.first_time(canonical.event_id, canonical.ts):
+                        alerts += tracker.on_event(canonical)
             await land_alerts(alerts)
             await state.flush(app)

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parkflow.events import (
     BayStatusEvent,
@@ -14,9 +16,18 @@ from parkflow.events import (
     PaymentEvent,
     TelemetryEvent,
 )
-from parkflow.lake import EVENTS, TABLES, LakeWriter, event_row, read_table, table_dir
+from parkflow.lake import (
+    EVENTS,
+    TABLES,
+    LakeWriter,
+    _events_by_date,
+    event_row,
+    read_table,
+    table_dir,
+)
 from parkflow.parsing import DeadLetter
 from parkflow.records import SessionRecord, SessionStatus
+from tests.core.event_strategies import any_event
 
 DAY = datetime(2026, 11, 16, 23, 59, 30, tzinfo=UTC)
 BASE = {"facility_id": "FAC-001", "device_id": "D-1", "source": "camguard"}
@@ -68,7 +79,7 @@ def test_rows_land_partitioned_by_event_date_and_read_back(tmp_path):
     assert rows["t1"]["power_w"] == 345.0
 
 
-def test_the_events_table_is_built_column_by_column_with_the_rows_own_values(tmp_path):
+def test_every_field_of_every_event_type_lands_as_event_row_makes_it(tmp_path):
     """Every field of every event type lands as `event_row` makes it (the reference)."""
     more = [
         ExitEvent(
@@ -113,6 +124,20 @@ def test_the_events_table_is_built_column_by_column_with_the_rows_own_values(tmp
     landed = read_table(tmp_path, "events").sort_by("event_id")
     reference = pa.Table.from_pylist([event_row(e) for e in batch], schema=EVENTS)
     assert landed.to_pylist() == reference.sort_by("event_id").to_pylist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(any_event, min_size=1, max_size=12, unique_by=lambda event: event.event_id))
+def test_events_read_from_their_json_are_the_rows_of_event_row(batch):
+    """Arrow's JSON reader fills the table: every value must come out as `event_row` has it
+    (floats to the last bit, decimals, microseconds, empty and missing fields)."""
+    built = _events_by_date(batch)
+    for day, table in built.items():
+        expected = [event_row(e) for e in batch if e.ts.date().isoformat() == day]
+        reference = pa.Table.from_pylist(expected, schema=EVENTS).sort_by("event_id")
+        assert table.schema == EVENTS
+        assert table.sort_by("event_id").to_pylist() == reference.to_pylist()
+    assert sum(t.num_rows for t in built.values()) == len(batch)
 
 
 def test_duckdb_reads_the_lake_with_hive_partitions(tmp_path):

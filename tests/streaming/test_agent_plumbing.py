@@ -172,3 +172,18 @@ def test_metrics_render_as_prometheus_text():
     assert "# TYPE test_things_total counter" in text
     assert 'test_things_total{vendor="camguard"} 3' in text
     assert '# TYPE test_lag gauge\ntest_lag{topic="raw.x"} 4' in text
+
+
+def test_occupancy_records_carry_a_facility_s_events_in_order_and_read_back(monkeypatch):
+    monkeypatch.setenv("PARKFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:1")  # streaming.app needs one
+    import streaming.app  # noqa: F401  (the app imports its agents)
+    from parkflow.events import event_to_json
+    from streaming.agents.normalize import json_arrays
+    from streaming.agents.occupancy import decode
+    from tests.core.test_lake import events
+
+    sent = [e for e in events() if e.event_type != "payment"]
+    records = list(json_arrays([event_to_json(e) for e in sent], 3))
+    assert [len(decode(r)) for r in records] == [3, 1]
+    assert [e for r in records for e in decode(r)] == sent
+    assert decode(event_to_json(sent[0])) == [sent[0]]  # a record of one event, as before
