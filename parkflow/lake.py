@@ -12,7 +12,6 @@ twice), so every table has an id column that readers de-duplicate on.
 
 from __future__ import annotations
 
-import io
 import os
 import uuid
 from collections import defaultdict
@@ -149,7 +148,7 @@ _READ_SERIAL = pa_json.ReadOptions(use_threads=False, block_size=1 << 24)
 def _events_table(lines: list[bytes], *, bays: bool) -> pa.Table:
     """Events as JSON lines -> the events table, parsed in Arrow's C++ (without the GIL)."""
     table = pa_json.read_json(
-        io.BytesIO(b"\n".join(lines)),
+        pa.BufferReader(b"\n".join(lines)),
         read_options=_READ_SERIAL,
         parse_options=_READ_BAY_EVENTS if bays else _READ_EVENTS,
     )
