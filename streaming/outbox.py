@@ -1,17 +1,20 @@
-"""Records an agent sends in a batch, straight to the Kafka producer, awaited once per batch.
+"""Records an agent sends in a batch, built into Kafka record batches, awaited once per batch.
 
 Faust's `Topic.send` and `Table.send_changelog` go one message at a time through
 its producer buffer (100 messages; the stream pauses when it is full), which
-held the worker near 1,000 events/s here (benchmarks/RESULTS.md). The Kafka
-client batches by itself: an `Outbox` hands it already encoded bytes and keeps
-the delivery futures, and `flush()` waits for them all before the agent lets
-its input batch be acknowledged (at-least-once).
+held the worker near 1,000 events/s here (benchmarks/RESULTS.md). Handing each
+record to the Kafka client's `send` still costs a delivery future, a partitioner
+call and a metadata check per record (~8 us). An `Outbox` appends already encoded
+bytes to one aiokafka `BatchBuilder` per topic and partition, submits each batch
+when it is full or at `flush()` (~2 us a record), and `flush()` returns once the
+broker has acknowledged every batch: the agent lets its input batch be
+acknowledged only then (at-least-once).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from typing import Any
 
 import faust
 
@@ -21,16 +24,45 @@ class Outbox:
 
     def __init__(self, app: faust.App) -> None:
         self.app = app
-        self.pending: list[Awaitable] = []
+        self.building: dict[tuple[str, int], Any] = {}  # (topic, partition) -> BatchBuilder
+        self.pending: list[asyncio.Future] = []
+        self.partitions: dict[str, list[int]] = {}  # per flush: metadata may change
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None
     ) -> None:
-        """Queue a record; the client's partitioner picks the partition when none is given."""
-        self.pending.append(await self.app.producer.send(topic, key, value, partition, None, None))
+        """Queue a record; the app's partitioner picks the partition when none is given."""
+        if partition is None:
+            partition = await self._partition_of(topic, key)
+        builder = self.building.get((topic, partition))
+        if builder is None:
+            builder = self.building[topic, partition] = self._client().create_batch()
+        if builder.append(timestamp=None, key=key, value=value) is None:  # full: send it
+            await self._submit(topic, partition, builder)
+            builder = self.building[topic, partition] = self._client().create_batch()
+            builder.append(timestamp=None, key=key, value=value)
 
     async def flush(self) -> None:
-        """Wait until every queued record is acknowledged by the broker."""
+        """Send what is queued and wait until the broker has acknowledged every record."""
+        building, self.building = self.building, {}
+        for (topic, partition), builder in building.items():
+            await self._submit(topic, partition, builder)
+        self.partitions.clear()
         if self.pending:
             pending, self.pending = self.pending, []
             await asyncio.gather(*pending)
+
+    def _client(self) -> Any:
+        """The running aiokafka producer under Faust's (its batch API is not wrapped)."""
+        return self.app.producer._ensure_producer()
+
+    async def _submit(self, topic: str, partition: int, builder: Any) -> None:
+        self.pending.append(await self._client().send_batch(builder, topic, partition=partition))
+
+    async def _partition_of(self, topic: str, key: bytes | None) -> int:
+        """Where Faust's own producer would send `key` (Kafka's default partitioning)."""
+        partitions = self.partitions.get(topic)
+        if partitions is None:
+            known = await self._client().partitions_for(topic)
+            partitions = self.partitions[topic] = sorted(known)
+        return self.app.conf.producer_partitioner(key, partitions, partitions)

@@ -28,7 +28,7 @@ class Changelog:
 
 
 class Delivery:
-    """A send's future: counts how many deliveries the sender has awaited."""
+    """A batch's future: counts how many deliveries the sender has awaited."""
 
     def __init__(self, producer):
         self.producer = producer
@@ -38,21 +38,56 @@ class Delivery:
         return iter(())
 
 
-class Producer:
-    """Records (partition, key, value, deliveries awaited before this send)."""
+class Batch:
+    """Stands in for aiokafka's BatchBuilder: holds `size` records at most."""
 
-    def __init__(self):
+    def __init__(self, size):
+        self.size, self.records = size, []
+
+    def append(self, *, timestamp, key, value):
+        if len(self.records) == self.size:
+            return None
+        self.records.append((key, value))
+        return object()
+
+
+class KafkaProducer:
+    """Records (topic, partition, key, value, deliveries awaited before it, records in batch)."""
+
+    def __init__(self, batch_size=1000):
+        self.batch_size = batch_size
         self.sent = []
         self.awaited = 0
 
-    async def send(self, topic, key, value, partition, timestamp, headers):
-        self.sent.append((partition, key, value, self.awaited))
+    def create_batch(self):
+        return Batch(self.batch_size)
+
+    async def send_batch(self, batch, topic, *, partition):
+        for key, value in batch.records:
+            self.sent.append((topic, partition, key, value, self.awaited, len(batch.records)))
         return Delivery(self)
+
+    async def partitions_for(self, topic):
+        return {0, 1, 2}
+
+
+class Producer:
+    """Faust's producer, running an aiokafka producer."""
+
+    def __init__(self, kafka):
+        self.kafka = kafka
+
+    def _ensure_producer(self):
+        return self.kafka
 
 
 class App:
-    def __init__(self):
-        self.producer = Producer()
+    def __init__(self, batch_size=1000):
+        from streaming.lean import MemoPartitioner
+
+        self.kafka = KafkaProducer(batch_size)
+        self.producer = Producer(self.kafka)
+        self.conf = type("Conf", (), {"producer_partitioner": MemoPartitioner()})()
 
 
 @pytest.fixture
@@ -75,14 +110,14 @@ async def test_each_changed_key_is_sent_once_per_flush_last_one_alone(state):
         durable[f"seen:dev{n}"] = {"n": n + 1}  # changed twice, sent once
     del durable["seen:dev4"]
     await durable.flush(app)
-    sent = app.producer.sent
+    sent = [record[1:] for record in app.kafka.sent]
     assert len(sent) == 5
-    # the last record of each partition goes once the others are delivered
+    # the last record of each partition goes alone, once the others are delivered
     assert sent[-2:] == [
-        (0, b'"seen:dev4"', None, 3),
-        (1, b'"seen:dev3"', b'{"p":1,"v":{"n":4}}', 3),
+        (0, b'"seen:dev4"', None, 2, 1),
+        (1, b'"seen:dev3"', b'{"p":1,"v":{"n":4}}', 2, 1),
     ]
-    assert all(awaited == 0 for *_, awaited in sent[:3])
+    assert all(awaited == 0 for *_, awaited, _ in sent[:3])
     await durable.flush(app)
     assert len(sent) == 5  # nothing changed since
 
@@ -92,7 +127,7 @@ async def test_keys_never_seen_on_a_partition_are_not_sent(state):
     app = App()
     durable["seen:ghost"] = {"n": 1}
     await durable.flush(app)
-    assert app.producer.sent == []
+    assert app.kafka.sent == []
 
 
 async def test_changelog_records_are_the_bytes_a_faust_table_writes(state):
@@ -113,11 +148,32 @@ async def test_changelog_records_are_the_bytes_a_faust_table_writes(state):
         durable[key] = value
     await durable.flush(app)
     topic = table.changelog_topic
-    for _, key, value, _ in app.producer.sent:
+    for _, _, key, value, _, _ in app.kafka.sent:
         decoded = next(k for k in values if topic.prepare_key(k, "json")[0] == key)
         expected, _ = topic.prepare_value({"p": 2, "v": values[decoded]}, "json")
         assert value == expected
-    assert len(app.producer.sent) == len(values)
+    assert len(app.kafka.sent) == len(values)
+
+
+async def test_the_outbox_batches_per_partition_as_faust_would_partition(state):
+    from streaming.outbox import Outbox
+
+    app = App(batch_size=2)
+    outbox = Outbox(app)
+    keys = [f"FAC-00{n % 4}|P{n}".encode() for n in range(9)]
+    for n, key in enumerate(keys):
+        await outbox.send("parking.events", key, b"v%d" % n)
+    await outbox.send("changelog", b"k", None, partition=2)  # a tombstone, its own partition
+    assert all(in_batch == 2 for *_, in_batch in app.kafka.sent)  # only full ones so far
+    assert app.kafka.awaited == 0
+    await outbox.flush()
+    sent = app.kafka.sent
+    assert sorted(record[3] for record in sent[:-1]) == sorted(b"v%d" % n for n in range(9))
+    for _, partition, key, *_ in sent[:-1]:
+        assert partition == app.conf.producer_partitioner(key, [0, 1, 2], [0, 1, 2])
+    assert sent[-1] == ("changelog", 2, b"k", None, 0, 1)
+    batches = sum(1 / in_batch for *_, in_batch in sent)
+    assert app.kafka.awaited == round(batches)  # every batch's delivery, once
 
 
 def test_state_and_its_views_pop_and_look_up_like_dicts(state):
