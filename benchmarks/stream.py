@@ -77,14 +77,31 @@ def expected_outcome(stream: list[Payload]) -> tuple[set[str], set[str]]:
     return {e.event_id for e in events}, set(sessions)
 
 
+class LakeIds:
+    """id -> mtime of the earliest lake file holding it (a session is in several), read
+    incrementally: each `update()` reads only the files written since the last one, so the
+    benchmark can poll often without taking the worker's CPU."""
+
+    def __init__(self, data_dir: Path, table: str, column: str) -> None:
+        self.data_dir, self.table, self.column = data_dir, table, column
+        self.read: set[Path] = set()
+        self.found: dict[str, float] = {}
+
+    def update(self) -> dict[str, float]:
+        """Read the new files; returns every id found so far."""
+        for path in table_files(self.data_dir, self.table):
+            if path in self.read:
+                continue
+            self.read.add(path)
+            mtime = path.stat().st_mtime
+            for value in pq.read_table(path, columns=[self.column]).column(0).to_pylist():
+                self.found[value] = min(mtime, self.found.get(value, mtime))
+        return self.found
+
+
 def lake_ids(data_dir: Path, table: str, column: str) -> dict[str, float]:
-    """id -> mtime of the earliest lake file holding it (a session is in several)."""
-    found: dict[str, float] = {}
-    for path in table_files(data_dir, table):
-        mtime = path.stat().st_mtime
-        for value in pq.read_table(path, columns=[column]).column(0).to_pylist():
-            found[value] = min(mtime, found.get(value, mtime))
-    return found
+    """id -> mtime of the earliest lake file holding it, read once."""
+    return LakeIds(data_dir, table, column).update()
 
 
 def sunk_rows(workers: list[WorkerProcess], table: str) -> float:
@@ -156,11 +173,12 @@ def throughput(args, broker: EmbeddedBroker, data_dir: Path, figures: dict) -> l
     while sunk_rows(workers, "events") < len(event_ids):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{sunk_rows(workers, 'events'):,.0f} of {len(event_ids):,} events")
-        time.sleep(0.5)
-    while not session_ids <= lake_ids(data_dir, "sessions", "session_id").keys():
+        time.sleep(0.2)
+    sessions = LakeIds(data_dir, "sessions", "session_id")
+    while not session_ids <= sessions.update().keys():
         if time.monotonic() > deadline:
             raise TimeoutError("not every session landed")
-        time.sleep(1.0)
+        time.sleep(0.2)
     done = time.time()
     missing = event_ids - lake_ids(data_dir, "events", "event_id").keys()
     cpu, rss = worker_cpu_and_rss(workers)

@@ -40,8 +40,7 @@ lock = asyncio.Lock()
 
 async def _publish(result: MatchResult) -> None:
     """Rows to the lake, then the changed state to the changelog."""
-    await land("sessions", result.sessions)
-    await land("anomalies", result.anomalies)
+    await asyncio.gather(land("sessions", result.sessions), land("anomalies", result.anomalies))
     await state.flush(app)
     for session in result.sessions:
         metrics.inc("parkflow_sessions_total", status=session.status.value)
