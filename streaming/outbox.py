@@ -24,6 +24,7 @@ class Outbox:
 
     def __init__(self, app: faust.App) -> None:
         self.app = app
+        self.partitioner = app.conf.producer_partitioner
         self.building: dict[tuple[str, int], Any] = {}  # (topic, partition) -> BatchBuilder
         self.pending: list[asyncio.Future] = []
         self.partitions: dict[str, list[int]] = {}  # per flush: metadata may change
@@ -33,7 +34,8 @@ class Outbox:
     ) -> None:
         """Queue a record; the app's partitioner picks the partition when none is given."""
         if partition is None:
-            partition = await self._partition_of(topic, key)
+            partitions = self.partitions.get(topic) or await self._partitions_of(topic)
+            partition = self.partitioner(key, partitions, partitions)
         builder = self.building.get((topic, partition))
         if builder is None:
             builder = self.building[topic, partition] = self._client().create_batch()
@@ -59,10 +61,8 @@ class Outbox:
     async def _submit(self, topic: str, partition: int, builder: Any) -> None:
         self.pending.append(await self._client().send_batch(builder, topic, partition=partition))
 
-    async def _partition_of(self, topic: str, key: bytes | None) -> int:
-        """Where Faust's own producer would send `key` (Kafka's default partitioning)."""
-        partitions = self.partitions.get(topic)
-        if partitions is None:
-            known = await self._client().partitions_for(topic)
-            partitions = self.partitions[topic] = sorted(known)
-        return self.app.conf.producer_partitioner(key, partitions, partitions)
+    async def _partitions_of(self, topic: str) -> list[int]:
+        """The topic's partitions, from the client's metadata (the partitioner picks one of
+        them as Faust's own producer would: Kafka's default partitioning)."""
+        self.partitions[topic] = sorted(await self._client().partitions_for(topic))
+        return self.partitions[topic]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from operator import attrgetter
 
 from parkflow.events import CanonicalEvent, EventType, event_to_json
 from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 OCCUPANCY_TYPES = {EventType.ENTRY, EventType.EXIT, EventType.BAY_STATUS, EventType.OCCUPANCY_COUNT}
 #: Events per parking.occupancy record at most (~300 bytes each: well inside a Kafka record).
 OCCUPANCY_RECORD_EVENTS = 1000
+_event_type = attrgetter("event_type")
 hasher = PlateHasher(settings.resolve_plate_key()) if settings.hash_plates else None
 
 
@@ -83,8 +85,8 @@ async def normalize(stream) -> None:
         await land("events", landing)
         for (vendor, outcome), count in payloads.items():
             metrics.inc("parkflow_payloads_total", count, vendor=vendor, outcome=outcome)
-        for event_type, count in Counter(e.event_type.value for e in landing).items():
-            metrics.inc("parkflow_events_total", count, type=event_type)
+        for event_type, count in Counter(map(_event_type, landing)).items():
+            metrics.inc("parkflow_events_total", count, type=event_type.value)
         await outbox.flush()  # both before the batch is acknowledged
 
 

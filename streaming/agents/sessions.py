@@ -13,6 +13,7 @@ the matcher, which skips what it already processed from that position.
 from __future__ import annotations
 
 import asyncio
+import re
 
 from faust.types import EventT
 
@@ -25,7 +26,7 @@ from streaming.rules.sessions import MatchResult, SessionMatcher, VehicleState, 
 from streaming.sink import land
 from streaming.state import DurableState, durable_table
 
-_SESSION_TYPES = (b'"event_type":"entry"', b'"event_type":"exit"', b'"event_type":"payment"')
+_SESSION_TYPE = re.compile(rb'"event_type":"(?:entry|exit|payment)"')
 
 table = durable_table(app, "vehicle_state", settings.partitions)
 state: DurableState[VehicleState] = DurableState(
@@ -60,7 +61,7 @@ async def on_batch(batch: list[EventT]) -> None:
     async with lock:
         result = MatchResult()
         for event in batch:
-            if not any(marker in event.value for marker in _SESSION_TYPES):
+            if _SESSION_TYPE.search(event.value) is None:
                 continue  # cheap skip of telemetry, bays and counts
             canonical = event_from_json(event.value)
             if not is_session_part(canonical):
