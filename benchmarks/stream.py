@@ -69,12 +69,13 @@ def parsed(payload: Payload) -> list:
     return result.events if result.ok else []
 
 
-def expected_outcome(stream: list[Payload]) -> tuple[set[str], set[str]]:
-    """Event ids and session ids the lake must hold once the stream is processed."""
+def expected_outcome(stream: list[Payload]) -> tuple[set[str], set[str], int]:
+    """Event ids and session ids the lake must hold once the stream is processed, and the
+    event rows it gets (more than the ids: the devices' resent payloads land again)."""
     hasher = PlateHasher(PLATE_KEY.encode())
     events = [e for p in stream for e in pseudonymise_plates(parsed(p), hasher)]
     sessions = latest_versions(match_stream(events).sessions)
-    return {e.event_id for e in events}, set(sessions)
+    return {e.event_id for e in events}, set(sessions), len(events)
 
 
 class LakeIds:
@@ -158,7 +159,7 @@ def worker_cpu_and_rss(workers: list[WorkerProcess]) -> tuple[float, float]:
 def throughput(args, broker: EmbeddedBroker, data_dir: Path, figures: dict) -> list[WorkerProcess]:
     """Phase 1, its figures added to `figures`; returns the running workers for phase 2."""
     stream = payloads(args.days, args.facilities, 1, datetime(2026, 10, 1, tzinfo=UTC))
-    event_ids, session_ids = expected_outcome(stream)
+    event_ids, session_ids, event_rows = expected_outcome(stream)
     workers = [WorkerProcess(broker.bootstrap, data_dir).start() for _ in range(args.workers)]
     total = workers[0].get("/health")["assigned_partitions"] if len(workers) == 1 else None
     while total is None:  # wait until the group has settled: each partition on one worker
@@ -170,9 +171,9 @@ def throughput(args, broker: EmbeddedBroker, data_dir: Path, figures: dict) -> l
     asyncio.run(produce(broker.bootstrap, stream))
     produced = time.time()
     deadline = time.monotonic() + args.timeout
-    while sunk_rows(workers, "events") < len(event_ids):
+    while sunk_rows(workers, "events") < event_rows:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{sunk_rows(workers, 'events'):,.0f} of {len(event_ids):,} events")
+            raise TimeoutError(f"{sunk_rows(workers, 'events'):,.0f} of {event_rows:,} event rows")
         time.sleep(0.2)
     sessions = LakeIds(data_dir, "sessions", "session_id")
     while not session_ids <= sessions.update().keys():

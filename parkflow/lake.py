@@ -16,7 +16,7 @@ import os
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,7 @@ def event_row(event: EventBase) -> dict[str, Any]:
 
 
 Record = SessionRecord | AnomalyRecord | AlertRecord | DeadLetter
-#: Each record table's row of a record (events are read from their JSON: `_events_by_date`).
+#: Each record table's row of a record (events are read from their JSON: `EventLines`).
 ROW_OF: dict[str, Callable[[Any], dict[str, Any]]] = {
     "sessions": SessionRecord.model_dump,
     "anomalies": AnomalyRecord.model_dump,
@@ -145,10 +145,10 @@ _READ_BAY_EVENTS = pa_json.ParseOptions(
 _READ_SERIAL = pa_json.ReadOptions(use_threads=False, block_size=1 << 24)
 
 
-def _events_table(lines: list[bytes], *, bays: bool) -> pa.Table:
+def _events_table(block: bytes, *, bays: bool) -> pa.Table:
     """Events as JSON lines -> the events table, parsed in Arrow's C++ (without the GIL)."""
     table = pa_json.read_json(
-        pa.BufferReader(b"\n".join(lines)),
+        pa.BufferReader(block),
         read_options=_READ_SERIAL,
         parse_options=_READ_BAY_EVENTS if bays else _READ_EVENTS,
     )
@@ -158,22 +158,39 @@ def _events_table(lines: list[bytes], *, bays: bool) -> pa.Table:
     return table.add_column(_COUNT_AT, _COUNT, pa.nulls(table.num_rows, _COUNT.type))
 
 
-def _events_by_date(events: Iterable[EventBase]) -> dict[str, pa.Table]:
-    """Canonical events as the events table, one Arrow table per UTC date of `ts`.
+class EventLines:
+    """Canonical events as JSON lines, grouped as the events table's files are.
 
-    Each event is serialised (`event_to_json`) and the lines are parsed by pyarrow's JSON
-    reader: the events are most of the lake's rows, and this costs the worker's event loop
-    a fraction of building rows or columns in Python, with the same result as `event_row`
-    (tests/core/test_lake.py).
+    A group is (UTC date of `ts`, bay event or not): the lines of each are parsed by
+    pyarrow's JSON reader (`_events_table`), with the same result as `event_row`
+    (tests/core/test_lake.py). The events are most of the lake's rows, and this costs a
+    fraction of building rows or columns in Python. The normalize step fills it with the
+    JSON it sends to Kafka anyway, so nothing is encoded twice; `joined()` is what
+    `LakeWriter.write_event_lines` takes, and it pickles cheaply (a parser process builds it).
     """
-    groups: dict[tuple[date, bool], list[bytes]] = defaultdict(list)
-    for event in events:
-        groups[event.ts.date(), event.event_type is EventType.BAY_STATUS].append(
-            event_to_json(event)
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[str, bool], list[bytes]] = defaultdict(list)
+        self.count = 0
+
+    def add(self, event: EventBase, encoded: bytes | None = None) -> None:
+        """Add an event; `encoded` is its `event_to_json`, when the caller has it already."""
+        day = event.ts.date().isoformat()
+        self.groups[day, event.event_type is EventType.BAY_STATUS].append(
+            event_to_json(event) if encoded is None else encoded
         )
+        self.count += 1
+
+    def joined(self) -> dict[tuple[str, bool], bytes]:
+        """Each group's lines as one newline-separated block."""
+        return {group: b"\n".join(lines) for group, lines in self.groups.items()}
+
+
+def _events_by_date(blocks: dict[tuple[str, bool], bytes]) -> dict[str, pa.Table]:
+    """`EventLines.joined()` -> the events table, one Arrow table per UTC date of `ts`."""
     by_date: dict[str, list[pa.Table]] = defaultdict(list)
-    for (day, bays), lines in groups.items():
-        by_date[day.isoformat()].append(_events_table(lines, bays=bays))
+    for (day, bays), block in blocks.items():
+        by_date[day].append(_events_table(block, bays=bays))
     return {day: pa.concat_tables(tables) for day, tables in by_date.items()}
 
 
@@ -196,7 +213,18 @@ class LakeWriter:
 
     def write(self, table: str, records: Iterable[Any]) -> list[Path]:
         """Append `records` (models of the table's kind) and return the files written."""
-        by_date = _events_by_date(records) if table == "events" else _rows_by_date(table, records)
+        if table == "events":
+            lines = EventLines()
+            for event in records:
+                lines.add(event)
+            return self.write_event_lines(lines.joined())
+        return self._write_days(table, _rows_by_date(table, records))
+
+    def write_event_lines(self, blocks: dict[tuple[str, bool], bytes]) -> list[Path]:
+        """Append events given as `EventLines.joined()` and return the files written."""
+        return self._write_days("events", _events_by_date(blocks))
+
+    def _write_days(self, table: str, by_date: dict[str, pa.Table]) -> list[Path]:
         written = []
         for day, rows in sorted(by_date.items()):
             folder = table_dir(self.data_dir, table) / f"date={day}"

@@ -106,6 +106,13 @@ class Settings(BaseSettings):
         description="Deliver the messages Faust reads again after a seek instead of skipping "
         "them (streaming/faust_fixes.py): without it a restarted worker can lose messages.",
     )
+    parse_processes: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Processes each worker parses vendor payloads in, beside its event loop "
+        "(streaming/parsers.py); 0 parses on the event loop.",
+    )
     worker_gc_threshold: int = Field(
         default=50_000,
         ge=0,
@@ -114,7 +121,7 @@ class Settings(BaseSettings):
     )
     faust_speedups: bool = Field(
         default=True,
-        description="Apply the two measured patches to faust-streaming's per-message path "
+        description="Apply the measured patches to faust-streaming's per-message path "
         "(streaming/faust_speedups.py); off runs Faust unchanged.",
     )
 

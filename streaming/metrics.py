@@ -40,3 +40,7 @@ counter("parkflow_sessions_total", "Session rows emitted, by status.")
 counter("parkflow_alerts_total", "Alert transitions emitted, by type and state.")
 counter("parkflow_sink_rows_total", "Rows written to the lake, by table.")
 counter("parkflow_sink_seconds_total", "Seconds spent writing lake files, by table.")
+counter(
+    "parkflow_parser_restarts_total",
+    "Parser processes that died (their batch was parsed in the worker).",
+)

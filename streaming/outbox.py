@@ -44,6 +44,16 @@ class Outbox:
             builder = self.building[topic, partition] = self._client().create_batch()
             builder.append(timestamp=None, key=key, value=value)
 
+    async def send_all(self, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+        """Queue (key, value) records, in order, each to its key's partition."""
+        partitions = self.partitions.get(topic) or await self._partitions_of(topic)
+        partition_of = self.partitioner
+        for key, value in records:
+            partition = partition_of(key, partitions, partitions)
+            builder = self.building.get((topic, partition))
+            if builder is None or builder.append(timestamp=None, key=key, value=value) is None:
+                await self.send(topic, key, value, partition)
+
     async def flush(self) -> None:
         """Send what is queued and wait until the broker has acknowledged every record."""
         building, self.building = self.building, {}

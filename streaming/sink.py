@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -24,11 +24,20 @@ _writing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lake-writer")
 
 async def land(table: str, rows: Sequence[Any]) -> None:
     """Write `rows` to a lake table (nothing when empty); returns once the files exist."""
-    if not rows:
-        return
+    if rows:
+        await _written(table, len(rows), writer.write, table, rows)
+
+
+async def land_event_lines(blocks: dict[tuple[str, bool], bytes], rows: int) -> None:
+    """Write `rows` events given as `EventLines.joined()` to lake/raw/events."""
+    if rows:
+        await _written("events", rows, writer.write_event_lines, blocks)
+
+
+async def _written(table: str, rows: int, write: Callable[..., Any], *args: Any) -> None:
     started = time.perf_counter()
-    await asyncio.get_running_loop().run_in_executor(_writing, writer.write, table, rows)
-    metrics.inc("parkflow_sink_rows_total", len(rows), table=table)
+    await asyncio.get_running_loop().run_in_executor(_writing, write, *args)
+    metrics.inc("parkflow_sink_rows_total", rows, table=table)
     metrics.inc("parkflow_sink_seconds_total", time.perf_counter() - started, table=table)
 
 

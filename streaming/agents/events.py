@@ -5,7 +5,8 @@ per-message machinery again (queueing, the stream iterator, the acknowledgement)
 agent instead of a sessions agent and a devices agent, every event is delivered once
 (benchmarks/RESULTS.md, "Streaming"). The two work on a batch side by side: each waits on
 its files and its changelog while the other computes. A batch is acknowledged only after both
-have landed their rows and written their changelogs (at-least-once).
+have landed their rows and written their changelogs (at-least-once); the next batch is taken
+meanwhile (`streaming/batching.py`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import asyncio
 from streaming import topics
 from streaming.agents import devices, sessions
 from streaming.app import app
+from streaming.batching import prefetched
 
 
 @app.agent(topics.events)
 async def events(stream) -> None:
     """Sessions from entries, payments and exits; device alerts from telemetry."""
-    async for batch in stream.take_events(5000, within=0.2):
+    async for batch in prefetched(stream.noack_take(5000, within=0.2)):
         await asyncio.gather(sessions.on_batch(batch), devices.on_batch(batch))
+        for event in batch:
+            await stream.ack(event)

@@ -21,6 +21,7 @@ from parkflow.events import event_from_json
 from streaming import metrics
 from streaming.app import app, settings
 from streaming.backlog import catching_up
+from streaming.batching import YIELD_EVERY
 from streaming.clock import EventClock
 from streaming.rules.sessions import MatchResult, SessionMatcher, VehicleState, is_session_part
 from streaming.sink import land
@@ -60,7 +61,9 @@ async def on_batch(batch: list[EventT]) -> None:
     (called by the `events` agent, before it acknowledges the batch)."""
     async with lock:
         result = MatchResult()
-        for event in batch:
+        for index, event in enumerate(batch, start=1):
+            if index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let the loop serve the other stages meanwhile
             if _SESSION_TYPE.search(event.value) is None:
                 continue  # cheap skip of telemetry, bays and counts
             canonical = event_from_json(event.value)

@@ -19,6 +19,7 @@ from parkflow.events import (
 from parkflow.lake import (
     EVENTS,
     TABLES,
+    EventLines,
     LakeWriter,
     _events_by_date,
     event_row,
@@ -131,7 +132,10 @@ def test_every_field_of_every_event_type_lands_as_event_row_makes_it(tmp_path):
 def test_events_read_from_their_json_are_the_rows_of_event_row(batch):
     """Arrow's JSON reader fills the table: every value must come out as `event_row` has it
     (floats to the last bit, decimals, microseconds, empty and missing fields)."""
-    built = _events_by_date(batch)
+    lines = EventLines()
+    for event in batch:
+        lines.add(event)
+    built = _events_by_date(lines.joined())
     for day, table in built.items():
         expected = [event_row(e) for e in batch if e.ts.date().isoformat() == day]
         reference = pa.Table.from_pylist(expected, schema=EVENTS).sort_by("event_id")

@@ -234,8 +234,8 @@ def test_occupancy_records_carry_a_facility_s_events_in_order_and_read_back(monk
     monkeypatch.setenv("PARKFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:1")  # streaming.app needs one
     import streaming.app  # noqa: F401  (the app imports its agents)
     from parkflow.events import event_to_json
-    from streaming.agents.normalize import json_arrays
     from streaming.agents.occupancy import decode
+    from streaming.normalizing import json_arrays
     from tests.core.test_lake import events
 
     sent = [e for e in events() if e.event_type != "payment"]

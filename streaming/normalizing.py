@@ -1,0 +1,112 @@
+"""What the normalize agent makes of a batch of vendor payloads, with no Faust in it.
+
+`Normalizer.normalize` parses each payload with its vendor's plugin (`parse_payload`
+never raises), pseudonymises the plates, keys and encodes every event, and returns
+plain bytes and counts: the records for parking.events and parking.occupancy, the
+events' JSON lines for the lake, and the payloads it rejected. The agent only sends
+and lands them, so the parsing can run in a process of its own (`streaming/parsers.py`)
+and the result crosses back cheaply.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from parkflow.events import EventType, event_to_json
+from parkflow.lake import EventLines
+from parkflow.parsing import parse_payload, pseudonymise_plates
+from parkflow.plates import PlateHasher
+from parkflow.registry import PluginRegistry
+from streaming.keys import partition_key
+
+#: Event types the occupancy agent counts (parking.occupancy).
+OCCUPANCY_TYPES = {EventType.ENTRY, EventType.EXIT, EventType.BAY_STATUS, EventType.OCCUPANCY_COUNT}
+#: Events per parking.occupancy record at most (~300 bytes each: well inside a Kafka record).
+OCCUPANCY_RECORD_EVENTS = 1000
+
+#: A payload as the agent hands it over: (vendor, bytes).
+Payload = tuple[str, bytes]
+
+
+@dataclass(slots=True)
+class NormalizedBatch:
+    """A batch of payloads as records to send, lines to land, counts and rejects."""
+
+    #: (key, event JSON) for parking.events, in the payloads' order
+    events: list[tuple[bytes, bytes]] = field(default_factory=list)
+    #: (facility, JSON array of its events, in order) for parking.occupancy
+    occupancy: list[tuple[bytes, bytes]] = field(default_factory=list)
+    #: the events for lake/raw/events (`EventLines.joined()`)
+    lake: dict[tuple[str, bool], bytes] = field(default_factory=dict)
+    #: events, by type
+    event_types: Counter[str] = field(default_factory=Counter)
+    #: payloads that gave events, by vendor
+    parsed: Counter[str] = field(default_factory=Counter)
+    #: (index of the payload in the batch, reason) of the payloads that did not parse
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def event_count(self) -> int:
+        """How many events the batch gave."""
+        return len(self.events)
+
+    def extend(self, later: NormalizedBatch, offset: int) -> None:
+        """Append the result of the payloads that followed (the first at index `offset`)."""
+        self.events += later.events
+        self.occupancy += later.occupancy
+        for group, block in later.lake.items():
+            self.lake[group] = self.lake[group] + b"\n" + block if group in self.lake else block
+        self.event_types += later.event_types
+        self.parsed += later.parsed
+        self.rejected += [(offset + index, reason) for index, reason in later.rejected]
+
+
+class Normalizer:
+    """Vendor payloads -> canonical events, keyed, encoded and grouped for sending and landing."""
+
+    def __init__(
+        self, plugins: PluginRegistry, hasher: PlateHasher | None, max_payload_bytes: int
+    ) -> None:
+        self.plugins = plugins
+        self.hasher = hasher
+        self.max_payload_bytes = max_payload_bytes
+
+    def normalize(self, payloads: Sequence[Payload]) -> NormalizedBatch:
+        """Parse, pseudonymise, key and encode every payload's events; note the rejects."""
+        result = NormalizedBatch()
+        lines = EventLines()
+        counted: dict[str, list[bytes]] = defaultdict(list)  # facility -> its events' JSON
+        sends = result.events.append
+        for index, (vendor, payload) in enumerate(payloads):
+            parsed = parse_payload(
+                self.plugins.get(vendor), payload, max_bytes=self.max_payload_bytes
+            )
+            if parsed.error is not None:
+                result.rejected.append((index, parsed.error))
+                continue
+            result.parsed[vendor] += 1
+            events = parsed.events
+            if self.hasher is not None:
+                events = pseudonymise_plates(events, self.hasher)
+            for event in events:
+                encoded = event_to_json(event)
+                sends((partition_key(event), encoded))
+                lines.add(event, encoded)
+                if event.event_type in OCCUPANCY_TYPES:
+                    counted[event.facility_id].append(encoded)
+                result.event_types[event.event_type.value] += 1
+        result.lake = lines.joined()
+        result.occupancy = [
+            (facility.encode(), record)
+            for facility, encoded_events in counted.items()
+            for record in json_arrays(encoded_events, OCCUPANCY_RECORD_EVENTS)
+        ]
+        return result
+
+
+def json_arrays(encoded: list[bytes], size: int) -> Iterator[bytes]:
+    """JSON values -> JSON arrays of at most `size` of them, in order."""
+    for start in range(0, len(encoded), size):
+        yield b"[" + b",".join(encoded[start : start + size]) + b"]"

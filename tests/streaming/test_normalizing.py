@@ -1,0 +1,124 @@
+"""The normalize step's work on a batch, against the plain functions it stands for."""
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+
+import orjson
+import pyarrow as pa
+import pytest
+
+from parkflow.events import event_to_json
+from parkflow.lake import EVENTS, LakeWriter, event_row, read_table
+from parkflow.parsing import parse_payload, pseudonymise_plates
+from parkflow.plates import PlateHasher
+from parkflow.registry import PluginRegistry
+from parkflow.simulator import SimulationConfig
+from parkflow.simulator.catalog import first_facilities
+from parkflow.simulator.transport import Transport
+from parkflow.simulator.world import simulate_world
+from streaming.keys import partition_key
+from streaming.normalizing import OCCUPANCY_TYPES, Normalizer
+
+REGISTRY = PluginRegistry.discover()
+KEY = b"test-key-" * 4
+MAX_BYTES = 64 * 1024
+
+
+def simulated_payloads(hours: float = 6, seed: int = 3) -> list[tuple[str, bytes]]:
+    """What two facilities' devices send in `hours`, faults included, plus three rejects."""
+    config = SimulationConfig(
+        start=datetime(2026, 11, 9, tzinfo=UTC), days=hours / 24, facilities=2, seed=seed
+    )
+    world = simulate_world(config, first_facilities(2), Counter())
+    sent = [(p.vendor, p.data) for p in Transport(REGISTRY, config.faults, seed).deliver(world)]
+    rejects = [("camguard", b"{not json"), ("voltwatch", b"x" * (MAX_BYTES + 1)), ("baynode", b"")]
+    return sent[:50] + rejects + sent[50:]
+
+
+def as_read(encoded: bytes) -> dict:
+    """An event's JSON as a dict, without the time it was parsed at (it differs per run)."""
+    value = orjson.loads(encoded)
+    value.pop("ingested_at")
+    return value
+
+
+def comparable(batch) -> dict:
+    """What a batch holds, without parse times, and with each facility's occupancy records
+    joined (a batch parsed in parts sends a facility's events in more records, in order)."""
+    occupancy = defaultdict(list)
+    for facility, record in batch.occupancy:
+        occupancy[facility] += [as_read(orjson.dumps(value)) for value in orjson.loads(record)]
+    return {
+        "events": [(key, as_read(value)) for key, value in batch.events],
+        "occupancy": dict(occupancy),
+        "lake": {group: [*map(as_read, block.split(b"\n"))] for group, block in batch.lake.items()},
+        "counts": (batch.event_types, batch.parsed),
+        "rejected": batch.rejected,
+    }
+
+
+@pytest.fixture(scope="module")
+def payloads():
+    return simulated_payloads()
+
+
+def reference(payloads, hasher):
+    """Per payload: its pseudonymised events, or the reason it was rejected."""
+    out = []
+    for vendor, data in payloads:
+        result = parse_payload(REGISTRY.get(vendor), data, max_bytes=MAX_BYTES)
+        if result.error:
+            out.append(result.error)
+        else:
+            out.append(pseudonymise_plates(result.events, hasher) if hasher else result.events)
+    return out
+
+
+def test_a_batch_gives_what_parsing_each_payload_gives(payloads):
+    hasher = PlateHasher(KEY)
+    batch = Normalizer(REGISTRY, PlateHasher(KEY), MAX_BYTES).normalize(payloads)
+    expected = reference(payloads, hasher)
+    events = [e for item in expected if not isinstance(item, str) for e in item]
+    rejected = [(i, item) for i, item in enumerate(expected) if isinstance(item, str)]
+
+    assert len(events) > 1000 and len(rejected) >= 3
+    assert [(key, as_read(value)) for key, value in batch.events] == [
+        (partition_key(e), as_read(event_to_json(e))) for e in events
+    ]
+    assert batch.rejected == rejected
+    assert batch.event_count == len(events)
+    assert batch.event_types == Counter(e.event_type.value for e in events)
+    parsed = Counter(payloads[i][0] for i, item in enumerate(expected) if not isinstance(item, str))
+    assert batch.parsed == parsed
+
+
+def test_occupancy_records_are_each_facility_s_counted_events_in_order(payloads):
+    batch = Normalizer(REGISTRY, PlateHasher(KEY), MAX_BYTES).normalize(payloads)
+    expected = defaultdict(list)
+    for item in reference(payloads, PlateHasher(KEY)):
+        for event in [] if isinstance(item, str) else item:
+            if event.event_type in OCCUPANCY_TYPES:
+                expected[event.facility_id.encode()].append(as_read(event_to_json(event)))
+    assert comparable(batch)["occupancy"] == expected
+    assert len(expected) == 2
+    assert max(len(record) for _, record in batch.occupancy) < 1024 * 1024
+
+
+def test_the_lake_lines_land_as_the_events_rows(payloads, tmp_path):
+    batch = Normalizer(REGISTRY, None, MAX_BYTES).normalize(payloads)
+    LakeWriter(tmp_path).write_event_lines(batch.lake)
+    landed = read_table(tmp_path, "events").drop_columns(["ingested_at"])
+    events = [e for item in reference(payloads, None) if not isinstance(item, str) for e in item]
+    rows = pa.Table.from_pylist([event_row(e) for e in events], schema=EVENTS)
+    expected = rows.drop_columns(["ingested_at"]).sort_by("event_id").to_pylist()
+    assert landed.sort_by("event_id").to_pylist() == expected
+    assert any(e.plate for e in events if hasattr(e, "plate"))  # no hasher: plates as read
+
+
+@pytest.mark.parametrize("cut", [1, 97, 200])
+def test_batches_normalized_in_parts_and_extended_equal_the_whole(payloads, cut):
+    normalizer = Normalizer(REGISTRY, PlateHasher(KEY), MAX_BYTES)
+    whole = normalizer.normalize(payloads[:300])
+    first, rest = normalizer.normalize(payloads[:cut]), normalizer.normalize(payloads[cut:300])
+    first.extend(rest, offset=cut)
+    assert comparable(first) == comparable(whole)
