@@ -18,8 +18,10 @@ in time, and Kafka's fetches and acknowledgements go on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import TypeVar
+
+from faust.types import EventT
 
 T = TypeVar("T")
 #: Events an agent's rules handle between two yields to the event loop.
@@ -48,3 +50,13 @@ async def prefetched(batches: AsyncIterator[T], depth: int = 1) -> AsyncIterator
                 getting.cancel()
     finally:
         taker.cancel()
+
+
+def acknowledge(batch: Iterable[EventT]) -> None:
+    """Acknowledge a batch's events: their offsets may be committed from now on.
+
+    `Event.ack` itself rather than `await stream.ack(event)`, which adds a coroutine and two
+    sensor calls per event; the worker's monitor records nothing per event (streaming/lean.py).
+    """
+    for event in batch:
+        event.ack()

@@ -16,7 +16,7 @@ import asyncio
 from streaming import topics
 from streaming.agents import devices, sessions
 from streaming.app import app
-from streaming.batching import prefetched
+from streaming.batching import acknowledge, prefetched
 
 
 @app.agent(topics.events)
@@ -24,5 +24,4 @@ async def events(stream) -> None:
     """Sessions from entries, payments and exits; device alerts from telemetry."""
     async for batch in prefetched(stream.noack_take(5000, within=0.2)):
         await asyncio.gather(sessions.on_batch(batch), devices.on_batch(batch))
-        for event in batch:
-            await stream.ack(event)
+        acknowledge(batch)

@@ -21,13 +21,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from faust.types import EventT, Message, StreamT
+from faust.types import EventT, Message
 
 from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC
 from parkflow.parsing import DeadLetter
 from streaming import metrics, topics
 from streaming.app import app, plugins, settings
-from streaming.batching import prefetched
+from streaming.batching import acknowledge, prefetched
 from streaming.normalizing import NormalizedBatch
 from streaming.outbox import Outbox
 from streaming.parsers import Parsers
@@ -65,7 +65,7 @@ async def normalize(stream) -> None:
             if finishing is not None:
                 await finishing
             await _send(outbox, normalized, payloads, messages)
-            finishing = asyncio.create_task(_finish(stream, outbox, batch, normalized, payloads))
+            finishing = asyncio.create_task(_finish(outbox, batch, normalized, payloads))
         if finishing is not None:
             await finishing
     finally:
@@ -98,7 +98,6 @@ async def _send(
 
 
 async def _finish(
-    stream: StreamT,
     outbox: Outbox,
     batch: list[EventT],
     normalized: NormalizedBatch,
@@ -107,8 +106,7 @@ async def _finish(
     """Land the batch's events and flush its records, then acknowledge it."""
     await asyncio.gather(land_event_lines(normalized.lake, normalized.event_count), outbox.flush())
     _count(normalized, payloads)
-    for event in batch:
-        await stream.ack(event)
+    acknowledge(batch)
 
 
 def _count(normalized: NormalizedBatch, payloads: list[tuple[str, bytes]]) -> None:

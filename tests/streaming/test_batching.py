@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from streaming.batching import prefetched
+from streaming.batching import acknowledge, prefetched
 
 
 class Source:
@@ -71,3 +71,16 @@ def test_an_agent_that_stops_early_stops_the_taking():
 
     asyncio.run(scenario())
     assert source.closed and source.taken < 5
+
+
+def test_acknowledge_acks_every_event_of_the_batch_once():
+    class Event:
+        acks = 0
+
+        def ack(self):
+            self.acks += 1
+            return True
+
+    batch = [Event() for _ in range(3)]
+    acknowledge(batch)
+    assert [event.acks for event in batch] == [1, 1, 1]
