@@ -13,7 +13,9 @@ The rules (ARCHITECTURE, "Session matching rules"):
    early than late); then it counts for the session before it (paid after leaving).
 3. An exit closes the open session: CLOSED, duration = exit ts - entry ts.
 4. An entry while a session is open closes the old one as ABANDONED (missed exit).
-5. A session open longer than the facility's max stay is emitted ABANDONED.
+5. A session open longer than the facility's max stay is emitted ABANDONED. No exit
+   closes it after that: a later exit is unmatched (rule 6), so no CLOSED session is
+   ever longer than its max stay.
 6. An exit with no session to close waits `grace` in event time for a late
    entry; after that it is an UNMATCHED_EXIT anomaly.
 7. The same event id twice is processed once (the repeat is a DUPLICATE_EVENT anomaly).
@@ -218,7 +220,9 @@ class SessionMatcher:
         claimed = [
             w
             for w in vehicle.waiting
-            if w.ts >= event.ts and (next_entry is None or w.ts < next_entry)
+            if w.ts >= event.ts
+            and (next_entry is None or w.ts < next_entry)
+            and not (w.event_type is EventType.EXIT and self._past_max_stay(session, w.ts))
         ]
         exits = [w for w in claimed if w.event_type is EventType.EXIT]
         first_exit = min(exits, key=lambda w: w.ts) if exits else None
@@ -242,7 +246,9 @@ class SessionMatcher:
     def _exit(self, vehicle: VehicleState, event: ExitEvent) -> MatchResult:
         exit_ = Waiting.of(event)
         index = self._session_for(vehicle, event.ts)
-        if index is None:
+        if index is None or self._past_max_stay(vehicle.sessions[index], event.ts):
+            # no session, or only one that had reached its max stay (rule 5): the exit waits
+            # for a late entry, else it is unmatched
             vehicle.waiting.append(exit_)
             return MatchResult()
         session = vehicle.sessions[index]
@@ -364,6 +370,10 @@ class SessionMatcher:
     def _max_stay(self, facility_id: str) -> timedelta:
         return self.max_stay.get(facility_id, self.default_max_stay)
 
+    def _past_max_stay(self, session: SessionRecord, ts: datetime) -> bool:
+        """An exit at `ts` would make `session` longer than its max stay: not its exit."""
+        return ts - session.entry_ts > self._max_stay(session.facility_id)
+
     def _expire(self, vehicle: VehicleState, now: datetime, result: MatchResult) -> bool:
         changed = False
         for index, session in enumerate(vehicle.sessions):
@@ -390,11 +400,9 @@ class SessionMatcher:
                 if waiting.event_type is EventType.EXIT
                 else AnomalyType.UNMATCHED_PAYMENT
             )
-            result.anomalies.append(
-                _anomaly(
-                    kind, waiting, now, f"no entry within {self.grace.total_seconds() / 60:g} min"
-                )
-            )
+            before = vehicle.sessions[index] if index is not None else None
+            detail = self._unmatched_because(waiting, before)
+            result.anomalies.append(_anomaly(kind, waiting, now, detail))
         if expired:
             vehicle.waiting = [w for w in vehicle.waiting if w not in expired]
             changed = True
@@ -410,6 +418,14 @@ class SessionMatcher:
             ids = {s.session_id for s in kept}
             vehicle.paid = {sid: p for sid, p in vehicle.paid.items() if sid in ids}
         return changed
+
+    def _unmatched_because(self, waiting: Waiting, before: SessionRecord | None) -> str:
+        """Why an exit or payment stayed unmatched; `before` is the session started before it."""
+        is_exit = waiting.event_type is EventType.EXIT
+        if is_exit and before is not None and self._past_max_stay(before, waiting.ts):
+            limit = self._max_stay(before.facility_id) / timedelta(hours=1)
+            return f"after the {limit:g} h max stay of session {before.session_id}"
+        return f"no entry within {self.grace.total_seconds() / 60:g} min"
 
 
 def _anomaly(

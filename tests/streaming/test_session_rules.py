@@ -276,12 +276,39 @@ def test_a_late_exit_corrects_a_session_abandoned_by_a_newer_entry(matcher):
     assert (open_one.session_id, open_one.status) == ("e2", SessionStatus.OPEN)
 
 
-def test_an_exit_after_the_max_stay_corrects_the_abandoned_session(matcher):
+def test_an_exit_after_the_max_stay_leaves_the_session_abandoned(matcher):
     matcher.on_event(entry("e1", 0))
     matcher.advance(at(73 * 60))
-    session = latest(matcher.on_event(exit_("x1", 80 * 60)))["e1"]
-    assert session.status is SessionStatus.CLOSED
-    assert session.duration_s == 80 * 3600
+    assert matcher.on_event(exit_("x1", 80 * 60)).sessions == []
+    [anomaly] = matcher.advance(at(81 * 60)).anomalies
+    assert (anomaly.anomaly_type, anomaly.event_id) == (AnomalyType.UNMATCHED_EXIT, "x1")
+    assert anomaly.detail == "after the 72 h max stay of session e1"
+    session = matcher.state[vehicle_key(FAC, "AB12CD")].sessions[0]
+    assert (session.status, session.close_reason) == (SessionStatus.ABANDONED, CloseReason.MAX_STAY)
+
+
+@pytest.mark.parametrize("order", [("e1", "x1"), ("x1", "e1")])
+def test_an_exit_past_the_max_stay_closes_no_session_in_either_order(matcher, order):
+    """Before the timer acts too: no CLOSED session is ever longer than its max stay."""
+    events = {"e1": entry("e1", 0), "x1": exit_("x1", 72 * 60 + 1)}
+    result = feed(matcher, *(events[name] for name in order))
+    result.extend(matcher.advance(at(80 * 60)))
+    session = latest(result)["e1"]
+    assert (session.status, session.close_reason) == (SessionStatus.ABANDONED, CloseReason.MAX_STAY)
+    assert [a.event_id for a in result.anomalies] == ["x1"]
+
+
+def test_an_exit_exactly_at_the_max_stay_still_closes_the_session(matcher):
+    feed(matcher, entry("e1", 0))
+    session = latest(matcher.on_event(exit_("x1", 72 * 60)))["e1"]
+    assert (session.status, session.duration_s) == (SessionStatus.CLOSED, 72 * 3600)
+
+
+def test_a_late_exit_within_the_max_stay_corrects_the_abandoned_session(matcher):
+    matcher.on_event(entry("e1", 0))
+    matcher.advance(at(73 * 60))  # the exit was delayed past the timer (another partition)
+    session = latest(matcher.on_event(exit_("x1", 70 * 60)))["e1"]
+    assert (session.status, session.duration_s) == (SessionStatus.CLOSED, 70 * 3600)
 
 
 def test_a_late_older_entry_does_not_disturb_the_newer_session(matcher):
