@@ -28,8 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from parkflow.broker import EmbeddedBroker, free_port
-from parkflow.cli.worker import run_faust_worker, tune_garbage_collector
+from parkflow.cli.worker import run_faust_worker
 from parkflow.kafka import ensure_topics
+from streaming.gc_tuning import tune_garbage_collector
 
 TOPIC = "hop.in"
 MODES = ("stock", "patched", "lean")

@@ -43,9 +43,9 @@ def frame(message: Any) -> bytes:
 
 def serve(requests: BinaryIO, answers: BinaryIO) -> None:
     """Answer batches until `requests` ends."""
-    from parkflow.cli.worker import tune_garbage_collector
     from parkflow.plates import PlateHasher
     from parkflow.registry import discover_plugins
+    from streaming.gc_tuning import tune_garbage_collector
     from streaming.normalizing import Normalizer
 
     try:

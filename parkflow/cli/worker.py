@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 from collections.abc import Iterable
@@ -15,6 +14,7 @@ from parkflow.broker import BrokerError, EmbeddedBroker
 from parkflow.cli.console import console, fail
 from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC, ensure_topics, raw_topic
 from parkflow.settings import Settings, load_settings
+from streaming.gc_tuning import tune_garbage_collector
 
 if TYPE_CHECKING:
     import faust
@@ -69,22 +69,6 @@ def run_faust_worker(app: faust.App, loglevel: str) -> None:
             super().on_setup_root_logger(logger, level)
 
     Worker(app, loglevel=loglevel.upper()).execute_from_commandline()
-
-
-def tune_garbage_collector(threshold: int) -> None:
-    """Collect the young generation every `threshold` allocations (0: Python's defaults).
-
-    The worker allocates hundreds of short-lived objects per message (events, records,
-    futures), so at Python's default of 700 a young collection ran every few messages and
-    took 15-20% of its time (benchmarks/RESULTS.md, "Streaming"). The objects made at start-up
-    (modules, pydantic schemas, plugins) are frozen out of every later collection.
-    """
-    if threshold <= 0:
-        return
-    gc.collect()
-    gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(threshold, middle, old)
 
 
 def create_topics(bootstrap: str, vendors: Iterable[str], settings: Settings) -> list[str]:

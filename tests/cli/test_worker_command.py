@@ -1,14 +1,12 @@
-"""`parkflow worker` creates its topics itself, with the configured partitions, and tunes the
-garbage collector."""
+"""`parkflow worker` creates its topics itself, with the configured partitions."""
 
 import asyncio
-import gc
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from parkflow.broker import EmbeddedBroker
-from parkflow.cli.worker import create_topics, tune_garbage_collector
+from parkflow.cli.worker import create_topics
 from parkflow.settings import Settings
 
 
@@ -40,23 +38,3 @@ def test_the_worker_topics_get_the_configured_partitions():
 def test_unreachable_kafka_is_reported_not_raised(capsys):
     assert create_topics("127.0.0.1:1", ["camguard"], Settings()) == []
     assert "could not create the topics on 127.0.0.1:1" in capsys.readouterr().out
-
-
-@pytest.fixture
-def gc_settings():
-    """Python's collector as it was before the test, restored after it."""
-    before = gc.get_threshold()
-    yield before
-    gc.set_threshold(*before)
-    gc.unfreeze()
-
-
-def test_the_worker_collects_young_objects_less_often(gc_settings):
-    tune_garbage_collector(50_000)
-    assert gc.get_threshold() == (50_000, *gc_settings[1:])
-    assert gc.get_freeze_count() > 0  # start-up objects are out of later collections
-
-
-def test_a_zero_threshold_keeps_pythons_collector(gc_settings):
-    tune_garbage_collector(0)
-    assert gc.get_threshold() == gc_settings
