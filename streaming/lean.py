@@ -27,9 +27,10 @@ import random
 from typing import Any
 
 import faust
-from aiokafka.partitioner import murmur2
 from faust.sensors import Monitor
 from faust.types import TP, AppT, EventT, Message, StreamT
+
+from streaming.keys import KeyPartitioner
 
 
 class RawBytes(faust.Schema):
@@ -69,19 +70,13 @@ class OffsetsMonitor(Monitor):
 
 
 class MemoPartitioner:
-    """Kafka's default partitioner, with each key's hash computed once."""
+    """Kafka's default partitioner, with each key's hash computed once (`KeyPartitioner`)."""
 
     def __init__(self, max_keys: int = 200_000) -> None:
-        self.max_keys = max_keys
-        self.hashes: dict[bytes, int] = {}
+        self.keys = KeyPartitioner(max_keys)
 
     def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
         """The partition of `key` (a random available one for no key), as aiokafka's default."""
         if key is None:
             return random.choice(available or all_partitions)
-        hashed = self.hashes.get(key)
-        if hashed is None:
-            if len(self.hashes) >= self.max_keys:
-                self.hashes.clear()  # bounded memory; the keys in use come back at once
-            hashed = self.hashes[key] = murmur2(key) & 0x7FFFFFFF
-        return all_partitions[hashed % len(all_partitions)]
+        return all_partitions[self.keys(key, len(all_partitions))]

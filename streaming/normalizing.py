@@ -6,6 +6,11 @@ plain bytes and counts: the records for parking.events and parking.occupancy, th
 events' JSON lines for the lake, and the payloads it rejected. The agent only sends
 and lands them, so the parsing can run in a process of its own (`streaming/parsers.py`)
 and the result crosses back cheaply.
+
+A parking.events record carries up to `EVENTS_RECORD_LINES` events of one partition as
+JSON lines, in order: each event goes to the partition of its key (`streaming.keys`), as
+a record of its own would, but Faust's per-message work (fetching, queueing, iterating,
+acknowledging: most of what a worker did per event) is paid once per record.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from parkflow.lake import EventLines
 from parkflow.parsing import parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from parkflow.registry import PluginRegistry
-from streaming.keys import partition_key
+from streaming.keys import KeyPartitioner, partition_key
 
 #: Event types the occupancy agent counts (parking.occupancy).
 OCCUPANCY_TYPES = {EventType.ENTRY, EventType.EXIT, EventType.BAY_STATUS, EventType.OCCUPANCY_COUNT}
 #: Events per parking.occupancy record at most (~300 bytes each: well inside a Kafka record).
 OCCUPANCY_RECORD_EVENTS = 1000
+#: Events per parking.events record at most (~400 bytes each: a record stays inside the
+#: producer's 256 KiB batches and far below Kafka's 1 MB message limit).
+EVENTS_RECORD_LINES = 500
 
 #: A payload as the agent hands it over: (vendor, bytes).
 Payload = tuple[str, bytes]
@@ -34,8 +42,10 @@ Payload = tuple[str, bytes]
 class NormalizedBatch:
     """A batch of payloads as records to send, lines to land, counts and rejects."""
 
-    #: (key, event JSON) for parking.events, in the payloads' order
-    events: list[tuple[bytes, bytes]] = field(default_factory=list)
+    #: (partition, its events' JSON lines, in the payloads' order) for parking.events
+    events: list[tuple[int, bytes]] = field(default_factory=list)
+    #: how many events the batch gave
+    event_count: int = 0
     #: (facility, JSON array of its events, in order) for parking.occupancy
     occupancy: list[tuple[bytes, bytes]] = field(default_factory=list)
     #: the events for lake/raw/events (`EventLines.joined()`)
@@ -47,14 +57,10 @@ class NormalizedBatch:
     #: (index of the payload in the batch, reason) of the payloads that did not parse
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
-    @property
-    def event_count(self) -> int:
-        """How many events the batch gave."""
-        return len(self.events)
-
     def extend(self, later: NormalizedBatch, offset: int) -> None:
         """Append the result of the payloads that followed (the first at index `offset`)."""
-        self.events += later.events
+        self.events += later.events  # a partition's later records follow its earlier ones
+        self.event_count += later.event_count
         self.occupancy += later.occupancy
         for group, block in later.lake.items():
             self.lake[group] = self.lake[group] + b"\n" + block if group in self.lake else block
@@ -72,13 +78,16 @@ class Normalizer:
         self.plugins = plugins
         self.hasher = hasher
         self.max_payload_bytes = max_payload_bytes
+        self.partitioner = KeyPartitioner()
 
-    def normalize(self, payloads: Sequence[Payload]) -> NormalizedBatch:
-        """Parse, pseudonymise, key and encode every payload's events; note the rejects."""
+    def normalize(self, payloads: Sequence[Payload], partitions: int = 1) -> NormalizedBatch:
+        """Parse, pseudonymise, key and encode every payload's events; note the rejects.
+        `partitions` is parking.events' partition count."""
         result = NormalizedBatch()
         lines = EventLines()
         counted: dict[str, list[bytes]] = defaultdict(list)  # facility -> its events' JSON
-        sends = result.events.append
+        sent: dict[int, list[bytes]] = defaultdict(list)  # partition -> its events' JSON
+        partition_of = self.partitioner
         for index, (vendor, payload) in enumerate(payloads):
             parsed = parse_payload(
                 self.plugins.get(vendor), payload, max_bytes=self.max_payload_bytes
@@ -92,12 +101,18 @@ class Normalizer:
                 events = pseudonymise_plates(events, self.hasher)
             for event in events:
                 encoded = event_to_json(event)
-                sends((partition_key(event), encoded))
+                sent[partition_of(partition_key(event), partitions)].append(encoded)
                 lines.add(event, encoded)
                 if event.event_type in OCCUPANCY_TYPES:
                     counted[event.facility_id].append(encoded)
                 result.event_types[event.event_type.value] += 1
+        result.event_count = lines.count
         result.lake = lines.joined()
+        result.events = [
+            (partition, b"\n".join(encoded[start : start + EVENTS_RECORD_LINES]))
+            for partition, encoded in sent.items()
+            for start in range(0, len(encoded), EVENTS_RECORD_LINES)
+        ]
         result.occupancy = [
             (facility.encode(), record)
             for facility, encoded_events in counted.items()

@@ -34,7 +34,7 @@ class Outbox:
     ) -> None:
         """Queue a record; the app's partitioner picks the partition when none is given."""
         if partition is None:
-            partitions = self.partitions.get(topic) or await self._partitions_of(topic)
+            partitions = await self.partitions_of(topic)
             partition = self.partitioner(key, partitions, partitions)
         builder = self.building.get((topic, partition))
         if builder is None:
@@ -46,7 +46,7 @@ class Outbox:
 
     async def send_all(self, topic: str, records: list[tuple[bytes, bytes]]) -> None:
         """Queue (key, value) records, in order, each to its key's partition."""
-        partitions = self.partitions.get(topic) or await self._partitions_of(topic)
+        partitions = await self.partitions_of(topic)
         partition_of = self.partitioner
         for key, value in records:
             partition = partition_of(key, partitions, partitions)
@@ -71,8 +71,10 @@ class Outbox:
     async def _submit(self, topic: str, partition: int, builder: Any) -> None:
         self.pending.append(await self._client().send_batch(builder, topic, partition=partition))
 
-    async def _partitions_of(self, topic: str) -> list[int]:
+    async def partitions_of(self, topic: str) -> list[int]:
         """The topic's partitions, from the client's metadata (the partitioner picks one of
         them as Faust's own producer would: Kafka's default partitioning)."""
-        self.partitions[topic] = sorted(await self._client().partitions_for(topic))
-        return self.partitions[topic]
+        known = self.partitions.get(topic)
+        if known is None:
+            known = self.partitions[topic] = sorted(await self._client().partitions_for(topic))
+        return known

@@ -57,7 +57,8 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
         answers.write(frame(None))
         answers.flush()
         while True:
-            answers.write(frame(normalizer.normalize(read_message(requests))))
+            payloads, partitions = read_message(requests)
+            answers.write(frame(normalizer.normalize(payloads, partitions)))
             answers.flush()
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         return

@@ -14,7 +14,7 @@ busy loop for every 64 KiB of the answer, and took longer than the parsing
 (benchmarks/RESULTS.md, "Streaming").
 
 A parser process that dies (killed, out of memory, a plugin crashing the
-interpreter) costs no payload: its part of the batch is parsed on the loop, a
+interpreter) costs no payload: its parts of the batches asked are parsed on the loop, a
 warning is logged, and a new process starts with the next batch.
 """
 
@@ -25,6 +25,7 @@ import logging
 import os
 import pickle
 import sys
+from collections import deque
 from collections.abc import Sequence
 
 from parkflow.plates import PlateHasher
@@ -39,48 +40,99 @@ READ_BUFFER = 16 * 1024 * 1024
 
 
 class ParserProcess:
-    """One `python -m streaming.parser_process`, asked one batch at a time."""
+    """One `python -m streaming.parser_process`. Batches may be asked while others are being
+    parsed: the process answers in the order asked, so it starts on the next batch as soon as
+    it has sent an answer, while the loop still works on that answer."""
 
     def __init__(self, setup: tuple[bytes | None, int, int]) -> None:
         self.setup = setup  # (plate key, largest payload, GC threshold): its first message
         self.process: asyncio.subprocess.Process | None = None
+        self._answers: deque[asyncio.Future] = deque()  # of the questions asked, in order
+        self._reader: asyncio.Task | None = None
+        self._starting = asyncio.Lock()
 
     async def start(self) -> None:
-        """Start the process and wait until its plugins are loaded."""
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "streaming.parser_process",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            limit=READ_BUFFER,
-            # the worker's import path: `streaming` may come from its working directory
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-        )
-        await self.ask(self.setup)
+        """Start the process unless it runs, and wait until its plugins are loaded."""
+        async with self._starting:  # a batch split between callers starts it once
+            if self.process is not None:
+                return
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-P",  # not the working directory first: the worker's own modules, as below
+                "-m",
+                "streaming.parser_process",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=READ_BUFFER,
+                # the worker's import path: `streaming` may come from its working directory
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            )
+            self.process = process
+            self._reader = asyncio.create_task(self._read_answers(process))
+            try:
+                await self.ask(self.setup)
+            except BaseException:
+                self.discard(process)  # the next batch starts another
+                raise
 
     async def ask(self, message: object) -> object:
-        """Send a message and return the answer (EOFError-like errors if the process died)."""
+        """Send a message and return its answer (EOFError if the process is gone)."""
         process = self.process
-        if process is None or process.stdin is None or process.stdout is None:
+        if process is None or process.stdin is None:
             raise EOFError("the parser process is not running")
+        answer = asyncio.get_running_loop().create_future()
+        self._answers.append(answer)
         process.stdin.write(frame(message))
         await process.stdin.drain()
-        (size,) = LENGTH.unpack(await process.stdout.readexactly(LENGTH.size))
-        return pickle.loads(await process.stdout.readexactly(size))
+        return await answer
+
+    async def _read_answers(self, process: asyncio.subprocess.Process) -> None:
+        """Hand each answer to its question, in order, until the process's stdout ends."""
+        assert process.stdout is not None
+        try:
+            while True:
+                (size,) = LENGTH.unpack(await process.stdout.readexactly(LENGTH.size))
+                answer = pickle.loads(await process.stdout.readexactly(size))
+                waiting = self._answers.popleft()
+                if not waiting.done():  # not given up by its caller
+                    waiting.set_result(answer)
+        except (OSError, EOFError, asyncio.IncompleteReadError, pickle.UnpicklingError) as exc:
+            self._fail_waiting(EOFError(f"the parser process ended ({type(exc).__name__})"))
+
+    def _fail_waiting(self, error: Exception) -> None:
+        while self._answers:
+            waiting = self._answers.popleft()
+            if not waiting.done():
+                waiting.set_exception(error)
+
+    def discard(self, process: asyncio.subprocess.Process | None) -> None:
+        """Give up on `process` after it failed (if it is still the current one): kill it; the
+        next `start` starts another."""
+        if process is None or process is not self.process:
+            return
+        self.process = None
+        if process.returncode is None:
+            process.kill()
+        if self._reader is not None:
+            self._reader.cancel()
+        self._fail_waiting(EOFError("the parser process was discarded"))
 
     async def stop(self) -> None:
         """Close its stdin (it exits), and kill it if it has not within 5 s."""
         process, self.process = self.process, None
-        if process is None or process.returncode is not None:
+        if process is None:
             return
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            await asyncio.wait_for(process.wait(), 5)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        if process.returncode is None:
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                await asyncio.wait_for(process.wait(), 5)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+        self._fail_waiting(EOFError("the parser process was stopped"))
 
 
 class Parsers:
@@ -101,21 +153,25 @@ class Parsers:
 
     async def start(self) -> None:
         """Start the processes and wait until they are ready (their imports take a second)."""
-        await asyncio.gather(*(p.start() for p in self.processes if p.process is None))
+        await asyncio.gather(*(p.start() for p in self.processes))
 
     async def stop(self) -> None:
         """Stop the processes."""
         await asyncio.gather(*(p.stop() for p in self.processes))
 
-    async def normalize(self, payloads: Sequence[Payload]) -> NormalizedBatch:
-        """The batch normalized, in order; split between the parser processes when there are."""
+    async def normalize(self, payloads: Sequence[Payload], partitions: int = 1) -> NormalizedBatch:
+        """The batch normalized, in order, for a parking.events of `partitions` partitions;
+        split between the parser processes when there are.
+
+        Calls may overlap (the next batch asked before the answer to this one is used): each
+        process answers its parts in the order asked."""
         if not self.processes or not payloads:
-            return self.inline.normalize(payloads)
+            return self.inline.normalize(payloads, partitions)
         size = -(-len(payloads) // len(self.processes))  # ceiling division
         starts = range(0, len(payloads), size)
         parts = await asyncio.gather(
             *(
-                self._part(process, payloads[start : start + size])
+                self._part(process, payloads[start : start + size], partitions)
                 for process, start in zip(self.processes, starts, strict=False)
             )
         )
@@ -124,11 +180,14 @@ class Parsers:
             result.extend(part, offset=start)
         return result
 
-    async def _part(self, process: ParserProcess, payloads: Sequence[Payload]) -> NormalizedBatch:
+    async def _part(
+        self, process: ParserProcess, payloads: Sequence[Payload], partitions: int
+    ) -> NormalizedBatch:
+        asked = None
         try:
-            if process.process is None:
-                await process.start()
-            answer = await process.ask(list(payloads))
+            await process.start()
+            asked = process.process
+            answer = await process.ask((list(payloads), partitions))
         except (OSError, EOFError, asyncio.IncompleteReadError) as exc:
             log.warning(
                 "a parser process failed (%s): %d payloads are parsed in the worker, and a new "
@@ -137,7 +196,7 @@ class Parsers:
                 len(payloads),
             )
             metrics.inc("parkflow_parser_restarts_total")
-            await process.stop()
-            return self.inline.normalize(payloads)
+            process.discard(asked)
+            return self.inline.normalize(payloads, partitions)
         assert isinstance(answer, NormalizedBatch)
         return answer

@@ -18,7 +18,7 @@ from parkflow.events import TelemetryEvent, event_from_json
 from parkflow.records import AlertRecord
 from streaming.app import app, settings
 from streaming.backlog import catching_up
-from streaming.batching import YIELD_EVERY
+from streaming.batching import YIELD_EVERY, event_lines
 from streaming.clock import EventClock
 from streaming.rules.devices import DeviceMonitor, LastSeen
 from streaming.sink import land_alerts
@@ -81,13 +81,13 @@ async def on_batch(batch: list[EventT]) -> None:
     (called by the `events` agent, before it acknowledges the batch)."""
     async with lock:
         alerts: list[AlertRecord] = []
-        for index, event in enumerate(batch, start=1):
+        for index, (encoded, message, _) in enumerate(event_lines(batch), start=1):
             if index % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let the loop serve the other stages meanwhile
-            if _TELEMETRY not in event.value:
+            if _TELEMETRY not in encoded:
                 continue
-            reading = event_from_json(event.value)
-            state.note_partition(reading.device_id, event.message.partition)
+            reading = event_from_json(encoded)
+            state.note_partition(reading.device_id, message.partition)
             alerts += monitor_for(reading).on_telemetry(reading)
             clock.observe(reading.ts)
         await _publish(alerts)

@@ -4,7 +4,8 @@ The parsing itself is `streaming.normalizing.Normalizer`, run in the worker's
 parser processes (`streaming/parsers.py`): the plugin parses (`parse_payload` never
 raises), plates are pseudonymised before anything leaves this step, and each event
 is keyed so that what belongs together shares a partition. This agent sends what
-comes back: the events to parking.events; entries, exits, bay states and counts
+comes back: the events to parking.events (JSON lines, up to 500 events of one partition
+in a record: `streaming/normalizing.py`); entries, exits, bay states and counts
 also to parking.occupancy keyed by facility, so one worker counts a whole facility
 (and its capacity alerts are right) however many workers share the load. There,
 one record carries a batch's events of one facility (a JSON array, in order), as
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from faust.types import EventT, Message
 
@@ -27,7 +29,7 @@ from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC
 from parkflow.parsing import DeadLetter
 from streaming import metrics, topics
 from streaming.app import app, plugins, settings
-from streaming.batching import acknowledge, prefetched
+from streaming.batching import acknowledge, worked_ahead
 from streaming.normalizing import NormalizedBatch
 from streaming.outbox import Outbox
 from streaming.parsers import Parsers
@@ -47,24 +49,21 @@ parsers = Parsers(
 async def normalize(stream) -> None:
     """Parse, pseudonymise and key every payload; dead-letter the ones that do not parse.
 
-    Three batches overlap: while the parser processes work on one, the one before is
-    landed, flushed and acknowledged, and the next is taken (`prefetched`). Records are
-    sent batch after batch, so the order on each partition is the order read; each batch
-    is acknowledged only once its events are in the lake and the broker has its records
-    (at-least-once).
+    Batches overlap: the parser processes start on the next batch as soon as it is taken
+    (`worked_ahead`), while this agent sends what came back for one batch and the one
+    before is landed, flushed and acknowledged. Records are sent batch after batch, so the
+    order on each partition is the order read; each batch is acknowledged only once its
+    events are in the lake and the broker has its records (at-least-once).
     """
     outbox = Outbox(app)
     await parsers.start()
     finishing: asyncio.Task | None = None  # the previous batch's landing and acknowledgement
     try:
         taken = stream.noack_take(settings.sink_max_rows, within=settings.sink_flush_s)
-        async for batch in prefetched(taken):
-            messages = [event.message for event in batch]
-            payloads = [(m.topic.removeprefix("raw."), m.value or b"") for m in messages]
-            normalized = await parsers.normalize(payloads)
+        async for batch, (payloads, normalized) in worked_ahead(taken, partial(_parse, outbox)):
             if finishing is not None:
                 await finishing
-            await _send(outbox, normalized, payloads, messages)
+            await _send(outbox, normalized, payloads, [event.message for event in batch])
             finishing = asyncio.create_task(_finish(outbox, batch, normalized, payloads))
         if finishing is not None:
             await finishing
@@ -74,6 +73,15 @@ async def normalize(stream) -> None:
         await parsers.stop()
 
 
+async def _parse(
+    outbox: Outbox, batch: list[EventT]
+) -> tuple[list[tuple[str, bytes]], NormalizedBatch]:
+    """A batch's (vendor, payload) pairs, and what the parser processes made of them."""
+    payloads = [(e.message.topic.removeprefix("raw."), e.message.value or b"") for e in batch]
+    partitions = len(await outbox.partitions_of(EVENTS_TOPIC))
+    return payloads, await parsers.normalize(payloads, partitions)
+
+
 async def _send(
     outbox: Outbox,
     normalized: NormalizedBatch,
@@ -81,7 +89,8 @@ async def _send(
     messages: list[Message],
 ) -> None:
     """Queue the batch's events, occupancy records and dead letters, in order."""
-    await outbox.send_all(EVENTS_TOPIC, normalized.events)
+    for partition, lines in normalized.events:
+        await outbox.send(EVENTS_TOPIC, None, lines, partition)
     await outbox.send_all(OCCUPANCY_TOPIC, normalized.occupancy)
     for index, reason in normalized.rejected:
         (vendor, payload), message = payloads[index], messages[index]

@@ -6,8 +6,8 @@ The matching is `streaming.rules.sessions.SessionMatcher` over a `DurableState`
 (a dict whose changed keys reach the `vehicle_state` changelog once per batch).
 Per batch, for at-least-once without loss: rows to the lake, then the
 changelog, then the acknowledgement (offsets commit after the producer
-flushes). A crash re-delivers the batch; each event carries its position into
-the matcher, which skips what it already processed from that position.
+flushes). A crash re-delivers the batch; each event carries its position (record
+and line) into the matcher, which skips what it already processed from there.
 """
 
 from __future__ import annotations
@@ -21,9 +21,15 @@ from parkflow.events import event_from_json
 from streaming import metrics
 from streaming.app import app, settings
 from streaming.backlog import catching_up
-from streaming.batching import YIELD_EVERY
+from streaming.batching import YIELD_EVERY, event_lines, position
 from streaming.clock import EventClock
-from streaming.rules.sessions import MatchResult, SessionMatcher, VehicleState, is_session_part
+from streaming.rules.sessions import (
+    MatchResult,
+    SessionMatcher,
+    VehicleState,
+    is_session_part,
+    vehicle_key,
+)
 from streaming.sink import land
 from streaming.state import DurableState, durable_table
 
@@ -61,18 +67,18 @@ async def on_batch(batch: list[EventT]) -> None:
     (called by the `events` agent, before it acknowledges the batch)."""
     async with lock:
         result = MatchResult()
-        for index, event in enumerate(batch, start=1):
+        for index, (encoded, message, line) in enumerate(event_lines(batch), start=1):
             if index % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let the loop serve the other stages meanwhile
-            if _SESSION_TYPE.search(event.value) is None:
+            if _SESSION_TYPE.search(encoded) is None:
                 continue  # cheap skip of telemetry, bays and counts
-            canonical = event_from_json(event.value)
+            canonical = event_from_json(encoded)
             if not is_session_part(canonical):
                 continue
-            message = event.message
-            state.note_partition(event.key.decode(), message.partition)
-            position = f"{message.topic}:{message.partition}:{message.offset}"
-            result.extend(matcher.on_event(canonical, at=position))
+            state.note_partition(
+                vehicle_key(canonical.facility_id, canonical.plate), message.partition
+            )
+            result.extend(matcher.on_event(canonical, at=position(message, line)))
             clock.observe(canonical.ts)
         await _publish(result)
 

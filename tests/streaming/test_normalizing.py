@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import orjson
 import pyarrow as pa
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
 from parkflow.events import event_to_json
 from parkflow.lake import EVENTS, LakeWriter, event_row, read_table
@@ -17,7 +18,7 @@ from parkflow.simulator.catalog import first_facilities
 from parkflow.simulator.transport import Transport
 from parkflow.simulator.world import simulate_world
 from streaming.keys import partition_key
-from streaming.normalizing import OCCUPANCY_TYPES, Normalizer
+from streaming.normalizing import EVENTS_RECORD_LINES, OCCUPANCY_TYPES, Normalizer
 
 REGISTRY = PluginRegistry.discover()
 KEY = b"test-key-" * 4
@@ -49,12 +50,20 @@ def comparable(batch) -> dict:
     for facility, record in batch.occupancy:
         occupancy[facility] += [as_read(orjson.dumps(value)) for value in orjson.loads(record)]
     return {
-        "events": [(key, as_read(value)) for key, value in batch.events],
+        "events": events_by_partition(batch),
         "occupancy": dict(occupancy),
         "lake": {group: [*map(as_read, block.split(b"\n"))] for group, block in batch.lake.items()},
         "counts": (batch.event_types, batch.parsed),
         "rejected": batch.rejected,
     }
+
+
+def events_by_partition(batch) -> dict[int, list[dict]]:
+    """The events of a batch's parking.events records, per partition, in order."""
+    sent = defaultdict(list)
+    for partition, lines in batch.events:
+        sent[partition] += [as_read(line) for line in lines.split(b"\n")]
+    return dict(sent)
 
 
 @pytest.fixture(scope="module")
@@ -76,15 +85,20 @@ def reference(payloads, hasher):
 
 def test_a_batch_gives_what_parsing_each_payload_gives(payloads):
     hasher = PlateHasher(KEY)
-    batch = Normalizer(REGISTRY, PlateHasher(KEY), MAX_BYTES).normalize(payloads)
+    batch = Normalizer(REGISTRY, PlateHasher(KEY), MAX_BYTES).normalize(payloads, partitions=8)
     expected = reference(payloads, hasher)
     events = [e for item in expected if not isinstance(item, str) for e in item]
     rejected = [(i, item) for i, item in enumerate(expected) if isinstance(item, str)]
 
     assert len(events) > 1000 and len(rejected) >= 3
-    assert [(key, as_read(value)) for key, value in batch.events] == [
-        (partition_key(e), as_read(event_to_json(e))) for e in events
-    ]
+    # each event on the partition Kafka's default partitioner gives its key, in order
+    partitions, by_partition = list(range(8)), defaultdict(list)
+    for event in events:
+        partition = DefaultPartitioner()(partition_key(event), partitions, partitions)
+        by_partition[partition].append(as_read(event_to_json(event)))
+    assert events_by_partition(batch) == by_partition
+    assert len(by_partition) == 8
+    assert max(lines.count(b"\n") + 1 for _, lines in batch.events) == EVENTS_RECORD_LINES
     assert batch.rejected == rejected
     assert batch.event_count == len(events)
     assert batch.event_types == Counter(e.event_type.value for e in events)
@@ -118,7 +132,8 @@ def test_the_lake_lines_land_as_the_events_rows(payloads, tmp_path):
 @pytest.mark.parametrize("cut", [1, 97, 200])
 def test_batches_normalized_in_parts_and_extended_equal_the_whole(payloads, cut):
     normalizer = Normalizer(REGISTRY, PlateHasher(KEY), MAX_BYTES)
-    whole = normalizer.normalize(payloads[:300])
-    first, rest = normalizer.normalize(payloads[:cut]), normalizer.normalize(payloads[cut:300])
+    whole = normalizer.normalize(payloads[:300], partitions=3)
+    first = normalizer.normalize(payloads[:cut], partitions=3)
+    rest = normalizer.normalize(payloads[cut:300], partitions=3)
     first.extend(rest, offset=cut)
     assert comparable(first) == comparable(whole)
