@@ -14,11 +14,12 @@ partitions read at different speeds). The timers' own agents read that topic, so
 too; raw alone let 4,825 of 27,991 sessions end ABANDONED instead of CLOSED when the events
 topic trailed a 500K replay (benchmarks/peers.py).
 
-So timers hold while any raw or parking.events partition this worker reads is more than
-`MAX_LAG` records behind the end the broker last reported, and act once it has caught up (the
-waiting events then see their entries). This worker only knows its own partitions: with
-several workers, one that is still catching up feeds the others' agents late, which their
-timers do not see.
+So timers hold while any raw partition this worker reads is more than `MAX_LAG` records
+behind the end the broker last reported, or a parking.events partition more than
+`MAX_EVENTS_LAG` (its records carry up to 500 events each: `streaming/normalizing.py`), and act
+once it has caught up (the waiting events then see their entries). This worker only knows
+its own partitions: with several workers, one that is still catching up feeds the others'
+agents late, which their timers do not see.
 """
 
 from __future__ import annotations
@@ -30,16 +31,28 @@ from parkflow.kafka import EVENTS_TOPIC
 #: Records a raw partition may be behind before the worker counts as catching up: a few
 #: seconds of a busy partition, far more than one fetch in steady state.
 MAX_LAG = 200
+#: Records a parking.events partition may be behind: normalize sends one or two per partition
+#: and batch, so this is a few batches (up to 5,000 events), and a steady worker stays below.
+MAX_EVENTS_LAG = 10
 
 
-def catching_up(app: faust.App, max_lag: int = MAX_LAG) -> bool:
-    """True while a raw or event partition assigned to this worker is more than `max_lag`
-    records behind (changelogs and the dead-letter topic do not hold timers)."""
+def catching_up(
+    app: faust.App, max_lag: int = MAX_LAG, max_events_lag: int = MAX_EVENTS_LAG
+) -> bool:
+    """True while a raw partition assigned to this worker is more than `max_lag` records
+    behind, or a parking.events one more than `max_events_lag` (changelogs and the dead-letter
+    topic do not hold timers)."""
     monitor = app.monitor
     ends, read = monitor.tp_end_offsets, monitor.tp_read_offsets
     for tp in app.consumer.assignment():
-        if not (tp.topic.startswith("raw.") or tp.topic == EVENTS_TOPIC) or tp not in ends:
+        if tp not in ends:
             continue
-        if ends[tp] - read.get(tp, -1) - 1 > max_lag:
+        if tp.topic == EVENTS_TOPIC:
+            allowed = max_events_lag
+        elif tp.topic.startswith("raw."):
+            allowed = max_lag
+        else:
+            continue
+        if ends[tp] - read.get(tp, -1) - 1 > allowed:
             return True
     return False

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 from faust.types import TP
 
-from streaming.backlog import MAX_LAG, catching_up
+from streaming.backlog import MAX_EVENTS_LAG, MAX_LAG, catching_up
 
 RAW = TP("raw.camguard", 0)
 EVENTS = TP("parking.events", 0)
@@ -31,6 +31,14 @@ def test_an_event_partition_far_behind_is_a_backlog():
     # the raw topics are read, but their skew sits in the events topic the timers' agents read
     assert catching_up(app_with({RAW: 1000, EVENTS: 10_000}, {RAW: 999, EVENTS: 0}))
     assert not catching_up(app_with({RAW: 1000, EVENTS: 10_000}, {RAW: 999, EVENTS: 9_999}))
+
+
+def test_an_event_partition_counts_records_of_many_events():
+    # a parking.events record carries up to 500 events: a few records behind is a backlog
+    behind = {RAW: 1000, EVENTS: 100 + MAX_EVENTS_LAG + 1}
+    assert catching_up(app_with(behind, {RAW: 999, EVENTS: 99}))
+    assert not catching_up(app_with(behind, {RAW: 999, EVENTS: 100}))
+    assert MAX_EVENTS_LAG < MAX_LAG
 
 
 def test_only_input_partitions_of_this_worker_count():
