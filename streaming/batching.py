@@ -7,9 +7,8 @@ acknowledged, and the worker's other stages waited on that in turn
 (benchmarks/RESULTS.md, "Streaming"). `worked_ahead` takes from them in a task of its
 own and starts the work on each batch as it is taken (normalize: the parsing), so the
 next batch fills and is worked on meanwhile; `prefetched` only takes ahead. The agent
-acknowledges each batch itself
-(`noack_take`) once its output is durable: a batch taken ahead and not yet
-acknowledged when the worker stops is read again (at-least-once).
+acknowledges each batch itself (`noack_take`) once its output is durable: a batch taken
+ahead and not yet acknowledged when the worker stops is read again (at-least-once).
 
 Working through a batch: the rules handle thousands of events per batch, and the
 event loop serves nothing else until they yield. An agent yields every `YIELD_EVERY`

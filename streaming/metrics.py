@@ -42,5 +42,6 @@ counter("parkflow_sink_rows_total", "Rows written to the lake, by table.")
 counter("parkflow_sink_seconds_total", "Seconds spent writing lake files, by table.")
 counter(
     "parkflow_parser_restarts_total",
-    "Parser processes that died (their batch was parsed in the worker).",
+    "Parser processes started again after one died (its unanswered batches were parsed in "
+    "the worker).",
 )

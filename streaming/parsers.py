@@ -47,9 +47,10 @@ class ParserProcess:
     def __init__(self, setup: tuple[bytes | None, int, int]) -> None:
         self.setup = setup  # (plate key, largest payload, GC threshold): its first message
         self.process: asyncio.subprocess.Process | None = None
-        self._answers: deque[asyncio.Future] = deque()  # of the questions asked, in order
+        self._answers: deque[asyncio.Future] = deque()  # the running process's, in order asked
         self._reader: asyncio.Task | None = None
         self._starting = asyncio.Lock()
+        self.starts = 0
 
     async def start(self) -> None:
         """Start the process unless it runs, and wait until its plugins are loaded."""
@@ -67,8 +68,11 @@ class ParserProcess:
                 # the worker's import path: `streaming` may come from its working directory
                 env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
             )
-            self.process = process
-            self._reader = asyncio.create_task(self._read_answers(process))
+            self.process, self._answers = process, deque()
+            self.starts += 1
+            if self.starts > 1:
+                metrics.inc("parkflow_parser_restarts_total")
+            self._reader = asyncio.create_task(self._read_answers(process, self._answers))
             try:
                 await self.ask(self.setup)
             except BaseException:
@@ -80,42 +84,60 @@ class ParserProcess:
         process = self.process
         if process is None or process.stdin is None:
             raise EOFError("the parser process is not running")
+        request = frame(message)
         answer = asyncio.get_running_loop().create_future()
-        self._answers.append(answer)
-        process.stdin.write(frame(message))
-        await process.stdin.drain()
+        self._answers.append(answer)  # in the order written: the answers come in that order
+        try:
+            process.stdin.write(request)
+            await process.stdin.drain()
+        except BaseException:
+            answer.cancel()  # its answer will not come
+            raise
         return await answer
 
-    async def _read_answers(self, process: asyncio.subprocess.Process) -> None:
-        """Hand each answer to its question, in order, until the process's stdout ends."""
+    async def _read_answers(
+        self, process: asyncio.subprocess.Process, answers: deque[asyncio.Future]
+    ) -> None:
+        """Hand each answer to its question, in order, until the process's stdout ends; then
+        the process is no longer used and its unanswered questions fail."""
         assert process.stdout is not None
         try:
             while True:
                 (size,) = LENGTH.unpack(await process.stdout.readexactly(LENGTH.size))
                 answer = pickle.loads(await process.stdout.readexactly(size))
-                waiting = self._answers.popleft()
+                waiting = answers.popleft()
                 if not waiting.done():  # not given up by its caller
                     waiting.set_result(answer)
         except (OSError, EOFError, asyncio.IncompleteReadError, pickle.UnpicklingError) as exc:
-            self._fail_waiting(EOFError(f"the parser process ended ({type(exc).__name__})"))
+            # its stdout is closed: it is exiting (stopped) or gone; `stop` reaps it
+            self._forget(process, answers, f"ended ({type(exc).__name__})", kill=False)
 
-    def _fail_waiting(self, error: Exception) -> None:
-        while self._answers:
-            waiting = self._answers.popleft()
+    def _forget(
+        self,
+        process: asyncio.subprocess.Process,
+        answers: deque[asyncio.Future],
+        why: str,
+        kill: bool = True,
+    ) -> None:
+        """Stop using `process` (killed, if `kill` and it still runs) and fail its unanswered
+        questions."""
+        if process is self.process:
+            self.process = None
+        if kill and process.returncode is None:
+            process.kill()
+        while answers:
+            waiting = answers.popleft()
             if not waiting.done():
-                waiting.set_exception(error)
+                waiting.set_exception(EOFError(f"the parser process {why}"))
 
     def discard(self, process: asyncio.subprocess.Process | None) -> None:
-        """Give up on `process` after it failed (if it is still the current one): kill it; the
-        next `start` starts another."""
+        """Give up on `process` after it failed (if it is still the current one); the next
+        `start` starts another."""
         if process is None or process is not self.process:
             return
-        self.process = None
-        if process.returncode is None:
-            process.kill()
         if self._reader is not None:
             self._reader.cancel()
-        self._fail_waiting(EOFError("the parser process was discarded"))
+        self._forget(process, self._answers, "was discarded")
 
     async def stop(self) -> None:
         """Close its stdin (it exits), and kill it if it has not within 5 s."""
@@ -132,7 +154,7 @@ class ParserProcess:
                 await process.wait()
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
-        self._fail_waiting(EOFError("the parser process was stopped"))
+        self._forget(process, self._answers, "was stopped")
 
 
 class Parsers:
@@ -195,7 +217,6 @@ class Parsers:
                 type(exc).__name__,
                 len(payloads),
             )
-            metrics.inc("parkflow_parser_restarts_total")
             process.discard(asked)
             return self.inline.normalize(payloads, partitions)
         assert isinstance(answer, NormalizedBatch)

@@ -71,6 +71,48 @@ def test_a_parser_process_that_dies_costs_no_payload_and_is_replaced(payloads):
     assert "parkflow_parser_restarts_total 1" in render()
 
 
+def test_overlapping_batches_each_get_their_own_answer(payloads):
+    normalizer = Normalizer(REGISTRY, PlateHasher(KEY), MAX_BYTES)
+    parts = [payloads[:400], payloads[400:450], payloads[450:1200]]
+
+    async def scenario():
+        parsers = Parsers(1, REGISTRY, KEY, MAX_BYTES)
+        await parsers.start()
+        try:  # all three asked before the first answer is read
+            return await asyncio.gather(*(parsers.normalize(part, 4) for part in parts))
+        finally:
+            await parsers.stop()
+
+    answers = run(scenario())
+    assert [comparable(a) for a in answers] == [
+        comparable(normalizer.normalize(part, 4)) for part in parts
+    ]
+
+
+def test_batches_waiting_on_a_process_that_dies_are_parsed_in_the_worker(payloads):
+    normalizer = Normalizer(REGISTRY, None, MAX_BYTES)
+    parts = [payloads[:600], payloads[600:1200]]
+
+    async def scenario():
+        parsers = Parsers(1, REGISTRY, None, MAX_BYTES)
+        await parsers.start()
+        try:
+            child = parsers.processes[0].process
+            asked = [asyncio.ensure_future(parsers.normalize(part, 2)) for part in parts]
+            await asyncio.sleep(0)  # both written to the child
+            os.kill(child.pid, signal.SIGKILL)
+            answers = await asyncio.gather(*asked)
+            again = await parsers.normalize(parts[0], 2)  # by a new process
+            return answers, again, parsers.processes[0].process.pid != child.pid
+        finally:
+            await parsers.stop()
+
+    answers, again, replaced = run(scenario())
+    expected = [comparable(normalizer.normalize(part, 2)) for part in parts]
+    assert [comparable(a) for a in answers] == expected
+    assert comparable(again) == expected[0] and replaced
+
+
 def test_stop_ends_the_processes():
     async def scenario():
         parsers = Parsers(2, REGISTRY, KEY, MAX_BYTES)
