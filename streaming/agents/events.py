@@ -18,10 +18,14 @@ from streaming.agents import devices, sessions
 from streaming.app import app
 from streaming.batching import acknowledge, prefetched
 
+#: Records per batch at most: a record carries up to 500 events (`streaming/normalizing.py`),
+#: so a batch read from a backlog stays within about 10,000 events (memory, time to ack).
+BATCH_RECORDS = 20
+
 
 @app.agent(topics.events)
 async def events(stream) -> None:
     """Sessions from entries, payments and exits; device alerts from telemetry."""
-    async for batch in prefetched(stream.noack_take(5000, within=0.2)):
+    async for batch in prefetched(stream.noack_take(BATCH_RECORDS, within=0.2)):
         await asyncio.gather(sessions.on_batch(batch), devices.on_batch(batch))
         acknowledge(batch)
