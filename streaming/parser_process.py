@@ -5,8 +5,8 @@ Every message either way is a pickle behind its length (8 bytes, big-endian):
 
 1. the worker sends (plate key or None, largest payload in bytes, young-generation
    GC threshold) and the process answers None once its plugins are loaded;
-2. then each batch, a list of (vendor, payload bytes), is answered with its
-   `NormalizedBatch`.
+2. then each batch, as (a list of (vendor, payload bytes), parking.events' partition
+   count), is answered with its `NormalizedBatch`, in the order the batches came.
 
 The process exits when its stdin closes, which is also what happens when the
 worker dies, however it dies.

@@ -23,7 +23,7 @@ import asyncio
 import logging
 from functools import partial
 
-from faust.types import EventT, Message
+from faust.types import EventT
 
 from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC
 from parkflow.parsing import DeadLetter
@@ -63,7 +63,7 @@ async def normalize(stream) -> None:
         async for batch, (payloads, normalized) in worked_ahead(taken, partial(_parse, outbox)):
             if finishing is not None:
                 await finishing
-            await _send(outbox, normalized, payloads, [event.message for event in batch])
+            await _send(outbox, normalized, payloads, batch)
             finishing = asyncio.create_task(_finish(outbox, batch, normalized, payloads))
         if finishing is not None:
             await finishing
@@ -86,14 +86,14 @@ async def _send(
     outbox: Outbox,
     normalized: NormalizedBatch,
     payloads: list[tuple[str, bytes]],
-    messages: list[Message],
+    batch: list[EventT],
 ) -> None:
     """Queue the batch's events, occupancy records and dead letters, in order."""
     for partition, lines in normalized.events:
         await outbox.send(EVENTS_TOPIC, None, lines, partition)
     await outbox.send_all(OCCUPANCY_TOPIC, normalized.occupancy)
     for index, reason in normalized.rejected:
-        (vendor, payload), message = payloads[index], messages[index]
+        (vendor, payload), message = payloads[index], batch[index].message
         letter = DeadLetter.of(
             vendor,
             payload,
