@@ -45,7 +45,7 @@ from parkflow.lake import table_files
 from parkflow.parsing import parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from parkflow.registry import PluginRegistry
-from parkflow.simulator import KafkaSink, SimulationConfig
+from parkflow.simulator import KafkaSink, SimulationConfig, pause_until
 from parkflow.simulator.catalog import first_facilities
 from parkflow.simulator.transport import Payload, Transport
 from parkflow.simulator.world import simulate_world
@@ -121,13 +121,11 @@ async def produce(bootstrap: str, batch: list[Payload], rate: float | None = Non
     sink = KafkaSink(bootstrap, PARTITIONS)
     await sink.open([REGISTRY.get(n) for n in REGISTRY.names()])
     sent_at = []
-    started = time.time()
+    started = time.monotonic()
     try:
         for index, payload in enumerate(batch):
             if rate:
-                due = started + index / rate
-                if due > time.time():
-                    await asyncio.sleep(due - time.time())
+                await pause_until(started + index / rate)
             await sink.send(payload)
             sent_at.append(time.time())
     finally:

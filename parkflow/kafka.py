@@ -1,4 +1,5 @@
-"""Kafka plumbing shared by every producer and consumer: topic names and topic creation.
+"""Kafka plumbing shared by every producer and consumer: topic names, topic creation and
+the default partitioner.
 
 Topics are always created with explicit configs: besides being good practice,
 the embedded broker (Tansu) answers describe-configs with nothing for a topic
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import murmur2
 
 EVENTS_TOPIC = "parking.events"
 DEADLETTER_TOPIC = "parking.deadletter"
@@ -52,3 +54,21 @@ async def ensure_topics(
         return missing
     finally:
         await admin.close()
+
+
+class KeyPartitioner:
+    """The partition of a key among `count`, as Kafka's default partitioner picks it (murmur2,
+    as aiokafka and Faust's producer do), with each key's hash computed once."""
+
+    def __init__(self, max_keys: int = 200_000) -> None:
+        self.max_keys = max_keys
+        self.hashes: dict[bytes, int] = {}
+
+    def __call__(self, key: bytes, count: int) -> int:
+        """The partition of `key` in a topic of `count` partitions."""
+        hashed = self.hashes.get(key)
+        if hashed is None:
+            if len(self.hashes) >= self.max_keys:
+                self.hashes.clear()  # bounded memory; the keys in use come back at once
+            hashed = self.hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return hashed % count

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from aiokafka.partitioner import murmur2
-
 from parkflow.events import BayStatusEvent, CanonicalEvent, OccupancyCountEvent, TelemetryEvent
 from streaming.rules.sessions import is_session_part, vehicle_key
 
@@ -20,21 +18,3 @@ def partition_key(event: CanonicalEvent) -> bytes:
     if isinstance(event, OccupancyCountEvent):
         return event.facility_id.encode()
     return f"{event.facility_id}|{event.device_id}".encode()  # street-meter payments
-
-
-class KeyPartitioner:
-    """The partition of a key among `count`, as Kafka's default partitioner picks it (murmur2,
-    as aiokafka and Faust's producer do), with each key's hash computed once."""
-
-    def __init__(self, max_keys: int = 200_000) -> None:
-        self.max_keys = max_keys
-        self.hashes: dict[bytes, int] = {}
-
-    def __call__(self, key: bytes, count: int) -> int:
-        """The partition of `key` in a topic of `count` partitions."""
-        hashed = self.hashes.get(key)
-        if hashed is None:
-            if len(self.hashes) >= self.max_keys:
-                self.hashes.clear()  # bounded memory; the keys in use come back at once
-            hashed = self.hashes[key] = murmur2(key) & 0x7FFFFFFF
-        return hashed % count

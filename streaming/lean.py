@@ -30,7 +30,7 @@ import faust
 from faust.sensors import Monitor
 from faust.types import TP, AppT, EventT, Message, StreamT
 
-from streaming.keys import KeyPartitioner
+from parkflow.kafka import KeyPartitioner
 
 
 class RawBytes(faust.Schema):

@@ -20,11 +20,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from parkflow.events import EventType, event_to_json
+from parkflow.kafka import KeyPartitioner
 from parkflow.lake import EventLines
 from parkflow.parsing import parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from parkflow.registry import PluginRegistry
-from streaming.keys import KeyPartitioner, partition_key
+from streaming.keys import partition_key
 
 #: Event types the occupancy agent counts (parking.occupancy).
 OCCUPANCY_TYPES = {EventType.ENTRY, EventType.EXIT, EventType.BAY_STATUS, EventType.OCCUPANCY_COUNT}

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 
 from parkflow.registry import PluginRegistry
-from parkflow.simulator import KafkaSink
+from parkflow.simulator import KafkaSink, pause_until
 from parkflow.simulator.transport import Payload
 
 
@@ -51,9 +51,7 @@ class PacedProducer(threading.Thread):
             for payload in self.payloads:
                 if self._stopping.is_set():
                     break
-                pause = self.started_at + self.sent / self.rate - time.monotonic()
-                if pause > 0:
-                    await asyncio.sleep(pause)
+                await pause_until(self.started_at + self.sent / self.rate)
                 await self.sink.send(payload)
                 self.sent += 1
         finally:

@@ -15,7 +15,7 @@ from parkflow.registry import PluginRegistry, UnknownPluginError, discover_plugi
 from parkflow.replay import replay_payloads, vendor_files
 from parkflow.sdk import SourcePlugin
 from parkflow.settings import load_settings
-from parkflow.simulator import KafkaSink
+from parkflow.simulator import KafkaSink, pause_until
 
 
 def replay(
@@ -97,9 +97,9 @@ async def _send(
             for payload in replay_payloads(files, registry):
                 if speed and payload.deliver_at.year > 1:
                     first = first or payload.deliver_at
-                    due = started + (payload.deliver_at - first).total_seconds() / speed
-                    if due > time.monotonic():
-                        await asyncio.sleep(due - time.monotonic())
+                    await pause_until(
+                        started + (payload.deliver_at - first).total_seconds() / speed
+                    )
                 await sink.send(payload)
                 sent += 1
                 if sent % 500 == 0:

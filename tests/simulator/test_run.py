@@ -157,3 +157,20 @@ def test_live_mode_streams_current_traffic(cli, broker):
     plugin = REGISTRY.get("voltwatch")
     latest = max(e.ts for r in records for e in plugin.parse(r.value))
     assert started - timedelta(seconds=2) <= latest <= datetime.now(UTC)
+
+
+def test_pause_until_sleeps_until_due_but_not_for_less_than_the_minimum(monkeypatch):
+    import time
+
+    from parkflow.simulator import pause_until
+    from parkflow.simulator import run as simulator_run
+
+    due = time.monotonic() + 0.03
+    asyncio.run(pause_until(due))
+    assert time.monotonic() >= due
+
+    slept = []
+    monkeypatch.setattr(simulator_run.asyncio, "sleep", lambda s: slept.append(s))
+    asyncio.run(pause_until(time.monotonic() + simulator_run.MIN_PAUSE_S / 4))
+    asyncio.run(pause_until(time.monotonic() - 1))
+    assert slept == []
