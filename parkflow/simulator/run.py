@@ -219,7 +219,7 @@ class KafkaSink:
     def _raise_background_error(self) -> None:
         for task in [t for t in self._background if t.done()]:
             self._background.discard(task)
-            if task.exception() is not None:
+            if not task.cancelled() and task.exception() is not None:
                 raise task.exception()
 
     async def _ship_open(self) -> None:
