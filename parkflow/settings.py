@@ -11,14 +11,17 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Every setting is read from the environment variable of its name with this prefix.
+ENV_PREFIX = "PARKFLOW_"
 
 
 class Settings(BaseSettings):
     """ParkFlow configuration (environment variables prefixed `PARKFLOW_`)."""
 
-    model_config = SettingsConfigDict(env_prefix="PARKFLOW_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     data_dir: Path = Field(
         default=Path("data"),
@@ -69,7 +72,9 @@ class Settings(BaseSettings):
     )
     ingest_token: SecretStr | None = Field(
         default=None,
-        description="Bearer token required by POST /ingest/{vendor}; unset disables HTTP ingest.",
+        description="Bearer token required by POST /ingest/{vendor}; unset disables HTTP ingest. "
+        "Several tokens separated by commas are each accepted, so a token can be rotated: "
+        "add the new one, move the senders over, then remove the old one.",
     )
     max_payload_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest vendor payload accepted, in bytes."
@@ -132,6 +137,22 @@ class Settings(BaseSettings):
             return None
         return frozenset(name.strip() for name in self.plugins.split(",") if name.strip())
 
+    @field_validator("ingest_token")
+    @classmethod
+    def _no_empty_ingest_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not all(
+            part.strip() for part in value.get_secret_value().split(",")
+        ):
+            raise ValueError("an empty token: give one or more tokens separated by commas")
+        return value
+
+    @property
+    def ingest_tokens(self) -> list[bytes]:
+        """The accepted bearer tokens (`PARKFLOW_INGEST_TOKEN`, comma-separated), in order."""
+        if self.ingest_token is None:
+            return []
+        return [part.strip().encode() for part in self.ingest_token.get_secret_value().split(",")]
+
     def resolve_plate_key(self) -> bytes:
         """The plate key: from the environment, else a random key persisted in the data dir."""
         if self.plate_key is not None:
@@ -152,6 +173,26 @@ class Settings(BaseSettings):
         return path.read_text().strip().encode()
 
 
+class SettingsError(ValueError):
+    """Settings from the environment that cannot be used; the message names each variable."""
+
+
 def load_settings() -> Settings:
-    """Read the settings from the environment now."""
-    return Settings()
+    """Read the settings from the environment now (`SettingsError` when one is invalid)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc)) from None
+
+
+def _explain(exc: ValidationError) -> str:
+    """One line per invalid variable, with what was given unless it is a secret."""
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        field = Settings.model_fields.get(name)
+        secret = field is not None and "SecretStr" in str(field.annotation)
+        given = "" if secret else f" (got {str(error.get('input'))[:60]!r})"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"invalid setting {ENV_PREFIX}{name.upper()}: {message}{given}")
+    return "\n".join(lines)

@@ -41,6 +41,11 @@ counter("parkflow_alerts_total", "Alert transitions emitted, by type and state."
 counter("parkflow_sink_rows_total", "Rows written to the lake, by table.")
 counter("parkflow_sink_seconds_total", "Seconds spent writing lake files, by table.")
 counter(
+    "parkflow_ingest_token_uses_total",
+    "Authorized ingest requests, by the position of their token in PARKFLOW_INGEST_TOKEN "
+    "(while rotating: when the old token's count stops growing, remove it).",
+)
+counter(
     "parkflow_parser_restarts_total",
     "Parser processes started again after one died (its unanswered batches were parsed in "
     "the worker).",

@@ -21,6 +21,8 @@ from parkflow.cli import (
     up,
     worker,
 )
+from parkflow.cli.console import fail
+from parkflow.settings import SettingsError, load_settings
 
 app = typer.Typer(
     name="parkflow",
@@ -57,6 +59,10 @@ def root(
     ] = False,
 ) -> None:
     """ParkFlow: vendor plugins, streaming session matching, dbt marts, Dagster, dashboards."""
+    try:  # every command reads them: a bad one is said once, here, not as a traceback later
+        load_settings()
+    except SettingsError as exc:
+        fail(str(exc))
 
 
 def main() -> None:

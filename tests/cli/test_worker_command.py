@@ -38,3 +38,23 @@ def test_the_worker_topics_get_the_configured_partitions():
 def test_unreachable_kafka_is_reported_not_raised(capsys):
     assert create_topics("127.0.0.1:1", ["camguard"], Settings()) == []
     assert "could not create the topics on 127.0.0.1:1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["worker"], ["status"], ["plugins", "list"]])
+def test_an_invalid_setting_stops_any_command_with_its_name_not_a_traceback(command):
+    import os
+    import subprocess
+
+    from tests.worker_process import VENV_BIN
+
+    env = {**os.environ, "PARKFLOW_PARTITIONS": "eight", "PARKFLOW_INGEST_TOKEN": "t0ken,"}
+    done = subprocess.run(
+        [VENV_BIN / "parkflow", *command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    said = " ".join(done.stderr.split())  # rich may wrap a long line
+    assert "invalid setting PARKFLOW_PARTITIONS: Input should be a valid integer" in said
+    assert "(got 'eight')" in said
+    assert "invalid setting PARKFLOW_INGEST_TOKEN: an empty token" in said
+    assert "t0ken" not in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr + done.stdout

@@ -2,7 +2,9 @@
 
 import stat
 
-from parkflow.settings import Settings, load_settings
+import pytest
+
+from parkflow.settings import Settings, SettingsError, load_settings
 
 
 def test_defaults(monkeypatch):
@@ -39,3 +41,22 @@ def test_a_generated_plate_key_is_persisted_with_private_permissions(tmp_path):
     assert Settings(data_dir=tmp_path).resolve_plate_key() == key
     mode = (tmp_path / "secrets" / "plate_key").stat().st_mode
     assert stat.S_IMODE(mode) == 0o600
+
+
+def test_an_invalid_setting_is_named_and_a_secret_one_is_not_echoed(monkeypatch):
+    monkeypatch.setenv("PARKFLOW_PARTITIONS", "many")
+    monkeypatch.setenv("PARKFLOW_INGEST_TOKEN", "s3cret-token,,")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert "PARKFLOW_PARTITIONS: Input should be a valid integer" in message
+    assert "(got 'many')" in message
+    assert "PARKFLOW_INGEST_TOKEN: an empty token" in message
+    assert "s3cret" not in message
+
+
+def test_several_ingest_tokens_are_each_accepted_in_order(monkeypatch):
+    monkeypatch.setenv("PARKFLOW_INGEST_TOKEN", "new-token, old-token")
+    assert Settings().ingest_tokens == [b"new-token", b"old-token"]
+    monkeypatch.delenv("PARKFLOW_INGEST_TOKEN")
+    assert Settings().ingest_tokens == []

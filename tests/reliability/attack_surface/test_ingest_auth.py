@@ -76,3 +76,31 @@ def test_the_token_is_compared_with_hmac_compare_digest():
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare) and "token" in ast.unparse(node).lower():
             assert all(isinstance(op, ast.Is | ast.IsNot) for op in node.ops), ast.unparse(node)
+
+
+def test_two_tokens_let_senders_move_to_a_new_one(exposed_broker, tmp_path):
+    """Rotation: with `PARKFLOW_INGEST_TOKEN=new,old` both get in, each counted on /metrics
+    by its position, so the old one can be removed once its count stops growing."""
+    from tests.worker_process import WorkerProcess
+
+    new, old = "rotated-in-3b9e41f07c", INGEST_TOKEN
+    worker = WorkerProcess(
+        exposed_broker.bootstrap, tmp_path, env={"PARKFLOW_INGEST_TOKEN": f"{new},{old}"}
+    ).start()
+    try:
+        for token, uses in ((new, 2), (old, 1)):
+            for _ in range(uses):
+                answer = raw_http.send(worker.port, "POST", PATHS[0], BODY, bearer(token))
+                assert answer.status in (202, 422), answer.body[:200]
+        refused = raw_http.send(worker.port, "POST", PATHS[0], BODY, bearer(new + old))
+        assert refused.status == 401
+        _, metrics = worker.request("GET", "/metrics")
+        assert 'parkflow_ingest_token_uses_total{token="1"} 2' in metrics
+        assert 'parkflow_ingest_token_uses_total{token="2"} 1' in metrics
+        assert new not in metrics and old not in metrics
+    finally:
+        worker.stop()
+
+
+def bearer(token: str) -> dict[str, bytes]:
+    return {"Authorization": b"Bearer " + token.encode()}
