@@ -1,5 +1,5 @@
-"""Kafka plumbing shared by every producer and consumer: topic names, topic creation and
-the default partitioner.
+"""Kafka plumbing shared by every producer and consumer: topic names, topic creation, the
+default partitioner, and record batches built per partition.
 
 Topics are always created with explicit configs: besides being good practice,
 the embedded broker (Tansu) answers describe-configs with nothing for a topic
@@ -9,7 +9,8 @@ created without them, which confuses clients that ask.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -72,3 +73,36 @@ class KeyPartitioner:
                 self.hashes.clear()  # bounded memory; the keys in use come back at once
             hashed = self.hashes[key] = murmur2(key) & 0x7FFFFFFF
         return hashed % count
+
+
+class PartitionBatches:
+    """Encoded records appended to one aiokafka `BatchBuilder` per topic partition.
+
+    A record then costs an append, not the delivery future, partitioner call and metadata
+    check of the producer's per-message `send`. The owner submits each builder with the
+    producer's `send_batch`: a full one as `append` hands it back, the others from `take()`.
+    """
+
+    def __init__(self, producer: Callable[[], Any]) -> None:
+        self.producer = producer  # the running AIOKafkaProducer, asked when a batch starts
+        self.building: dict[tuple[str, int], Any] = {}
+
+    def append(
+        self, topic: str, partition: int, key: bytes | None, value: bytes | None
+    ) -> Any | None:
+        """Add a record to its partition's builder. When that builder is full, the record
+        starts a new one and the full one is returned, to be submitted before it; else None."""
+        where = (topic, partition)
+        builder = self.building.get(where)
+        if builder is None:
+            builder = self.building[where] = self.producer().create_batch()
+        if builder.append(timestamp=None, key=key, value=value) is not None:
+            return None
+        self.building[where] = self.producer().create_batch()
+        self.building[where].append(timestamp=None, key=key, value=value)  # the first always fits
+        return builder
+
+    def take(self) -> dict[tuple[str, int], Any]:
+        """Every builder being filled, to be submitted now; later records start new ones."""
+        building, self.building = self.building, {}
+        return building

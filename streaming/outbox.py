@@ -5,8 +5,9 @@ its producer buffer (100 messages; the stream pauses when it is full), which
 held the worker near 1,000 events/s here (benchmarks/RESULTS.md). Handing each
 record to the Kafka client's `send` still costs a delivery future, a partitioner
 call and a metadata check per record (~8 us). An `Outbox` appends already encoded
-bytes to one aiokafka `BatchBuilder` per topic and partition, submits each batch
-when it is full or at `flush()` (~2 us a record), and `flush()` returns once the
+bytes to one aiokafka `BatchBuilder` per topic and partition
+(`parkflow.kafka.PartitionBatches`), submits each batch when it is full or at `flush()`
+(~2 us a record), and `flush()` returns once the
 broker has acknowledged every batch: the agent lets its input batch be
 acknowledged only then (at-least-once).
 """
@@ -18,6 +19,8 @@ from typing import Any
 
 import faust
 
+from parkflow.kafka import PartitionBatches
+
 
 class Outbox:
     """Pending sends of one agent; `flush()` returns once the broker has every one."""
@@ -25,7 +28,7 @@ class Outbox:
     def __init__(self, app: faust.App) -> None:
         self.app = app
         self.partitioner = app.conf.producer_partitioner
-        self.building: dict[tuple[str, int], Any] = {}  # (topic, partition) -> BatchBuilder
+        self.batches = PartitionBatches(self._client)
         self.pending: list[asyncio.Future] = []
         self.partitions: dict[str, list[int]] = {}  # per flush: metadata may change
 
@@ -36,28 +39,23 @@ class Outbox:
         if partition is None:
             partitions = await self.partitions_of(topic)
             partition = self.partitioner(key, partitions, partitions)
-        builder = self.building.get((topic, partition))
-        if builder is None:
-            builder = self.building[topic, partition] = self._client().create_batch()
-        if builder.append(timestamp=None, key=key, value=value) is None:  # full: send it
-            await self._submit(topic, partition, builder)
-            builder = self.building[topic, partition] = self._client().create_batch()
-            builder.append(timestamp=None, key=key, value=value)
+        full = self.batches.append(topic, partition, key, value)
+        if full is not None:
+            await self._submit(topic, partition, full)
 
     async def send_all(self, topic: str, records: list[tuple[bytes, bytes]]) -> None:
         """Queue (key, value) records, in order, each to its key's partition."""
         partitions = await self.partitions_of(topic)
-        partition_of = self.partitioner
+        partition_of, append = self.partitioner, self.batches.append
         for key, value in records:
             partition = partition_of(key, partitions, partitions)
-            builder = self.building.get((topic, partition))
-            if builder is None or builder.append(timestamp=None, key=key, value=value) is None:
-                await self.send(topic, key, value, partition)
+            full = append(topic, partition, key, value)
+            if full is not None:
+                await self._submit(topic, partition, full)
 
     async def flush(self) -> None:
         """Send what is queued and wait until the broker has acknowledged every record."""
-        building, self.building = self.building, {}
-        for (topic, partition), builder in building.items():
+        for (topic, partition), builder in self.batches.take().items():
             await self._submit(topic, partition, builder)
         self.partitions.clear()
         if self.pending:

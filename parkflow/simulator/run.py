@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from parkflow import __version__
 from parkflow.events import utc_now
-from parkflow.kafka import KeyPartitioner, ensure_topics, raw_topic
+from parkflow.kafka import KeyPartitioner, PartitionBatches, ensure_topics, raw_topic
 from parkflow.registry import PluginRegistry
 from parkflow.sdk import SourcePlugin
 from parkflow.simulator.catalog import first_facilities
@@ -114,23 +114,13 @@ class DeliveryError(OSError):
     """The broker did not acknowledge payloads for longer than the sink retries."""
 
 
-class _OpenBatch:
-    """A record batch of one topic partition being filled, with the payloads in it."""
-
-    __slots__ = ("builder", "payloads")
-
-    def __init__(self, builder) -> None:
-        self.builder = builder
-        self.payloads: list[Payload] = []
-
-
 class KafkaSink:
     """Topic `raw.<vendor>` per vendor, keyed by device id (one device, one partition).
 
-    Payloads are put into record batches here, one per topic partition, each sent when it is
-    full or `linger_s` after its first payload (aiokafka's `create_batch`/`send_batch`): the
-    per-message path (a future, a partitioner call and a callback per payload) would cost
-    the sender several times more CPU than the batch.
+    Payloads are put into record batches here, one per topic partition
+    (`parkflow.kafka.PartitionBatches`), each sent when it is full or `linger_s` after the
+    first payload waiting: the producer's per-message `send` (a future, a partitioner call
+    and a callback per payload) cost the sender several times more CPU.
 
     At-least-once: a payload the broker does not acknowledge (down, paused, unreachable) is
     sent again until `retry_for_s` seconds after the first failure, then `DeliveryError`.
@@ -157,7 +147,8 @@ class KafkaSink:
         self._producer = None
         self._partitioner = KeyPartitioner()
         self._partition_counts: dict[str, int] = {}
-        self._open: dict[tuple[str, int], _OpenBatch] = {}
+        self._batches: PartitionBatches | None = None
+        self._in_batch: dict[tuple[str, int], list[Payload]] = {}  # what each builder holds
         self._linger: asyncio.TimerHandle | None = None
         self._shipping = asyncio.Lock()
         self._background: set[asyncio.Task] = set()
@@ -181,6 +172,7 @@ class KafkaSink:
             request_timeout_ms=int(self.request_timeout_s * 1000),
         )
         await self._producer.start()
+        self._batches = PartitionBatches(lambda: self._producer)
         return topics
 
     async def send(self, payload: Payload) -> None:
@@ -196,19 +188,15 @@ class KafkaSink:
         if count is None:
             count = self._partition_counts[topic] = len(await self._producer.partitions_for(topic))
         where = (topic, self._partitioner(payload.key, count))
-        batch = self._open.get(where)
-        if batch is None:
-            batch = self._open[where] = _OpenBatch(self._producer.create_batch())
-            if self._linger is None:
-                self._linger = asyncio.get_running_loop().call_later(
-                    self.linger_s, self._linger_over
-                )
-        if batch.builder.append(key=payload.key, value=payload.data, timestamp=None) is None:
-            await self._ship({where: self._open.pop(where)})  # full: send it, start another
-            await self._add(payload)
-            return
-        batch.payloads.append(payload)
+        full = self._batches.append(topic, where[1], payload.key, payload.data)
         self._unacknowledged += 1
+        if self._linger is None:
+            self._linger = asyncio.get_running_loop().call_later(self.linger_s, self._linger_over)
+        if full is None:
+            self._in_batch.setdefault(where, []).append(payload)
+            return
+        shipped, self._in_batch[where] = self._in_batch[where], [payload]
+        await self._ship({where: (full, shipped)})
 
     def _linger_over(self) -> None:
         self._linger = None
@@ -227,26 +215,26 @@ class KafkaSink:
         if self._linger is not None:
             self._linger.cancel()
             self._linger = None
-        batches, self._open = self._open, {}
-        await self._ship(batches)
+        payloads, self._in_batch = self._in_batch, {}
+        await self._ship({w: (b, payloads[w]) for w, b in self._batches.take().items()})
 
-    async def _ship(self, batches: dict[tuple[str, int], _OpenBatch]) -> None:
+    async def _ship(self, batches: dict[tuple[str, int], tuple[Any, list[Payload]]]) -> None:
         """Hand batches to the producer in order, waiting while a partition's queue is full."""
         from aiokafka.errors import KafkaTimeoutError
 
         async with self._shipping:  # one at a time, so a partition's batches keep their order
-            for (topic, partition), batch in batches.items():
+            for (topic, partition), (builder, payloads) in batches.items():
                 failing_since: float | None = None
                 while True:
                     try:
                         future = await self._producer.send_batch(
-                            batch.builder, topic, partition=partition
+                            builder, topic, partition=partition
                         )
                         break
                     except KafkaTimeoutError as exc:  # the queue stayed full: broker trouble
                         failing_since = failing_since or time.monotonic()
                         self._check_retry(failing_since, exc)
-                self._pending.append((batch.payloads, future))
+                self._pending.append((payloads, future))
 
     def _check_retry(self, failing_since: float, exc: Exception) -> None:
         if time.monotonic() - failing_since > self.retry_for_s:
