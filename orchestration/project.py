@@ -12,8 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 from dagster_dbt import DbtProject
 
+from parkflow.estate import Estate, EstateError, load_estate
+from parkflow.estate.tables import write_estate_tables
 from parkflow.settings import load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +41,19 @@ def warehouse_path() -> Path:
 def marts_dir() -> Path:
     """Where the serving assets publish the marts as Parquet."""
     return data_dir() / "marts"
+
+
+def estate() -> Estate:
+    """The estate of `PARKFLOW_ESTATE` (the sample estate when unset)."""
+    return load_estate(load_settings().estate)
+
+
+def write_estate() -> None:
+    """Write the estate tables dbt reads; an invalid estate fails the run with its problems."""
+    try:
+        write_estate_tables(estate(), data_dir())
+    except EstateError as exc:
+        raise dg.Failure(str(exc)) from None
 
 
 def dbt_env() -> None:

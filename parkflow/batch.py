@@ -9,7 +9,8 @@ worker would have written for a simulated period, in one process and in seconds:
    the transport delivered it;
 4. the rule classes the streaming agents use (session matching, device monitors, occupancy
    tracker) run over the events in event-time order;
-5. events, sessions, anomalies, alerts and dead letters go to the lake with `LakeWriter`.
+5. events, sessions, anomalies, alerts and dead letters go to the lake with `LakeWriter`,
+   and the sample estate (the facilities simulated) to `lake/estate/`.
 
 Like the worker, it lands every parsed event as delivered (re-sent payloads land twice)
 and every version of a session or an alert: readers de-duplicate by id.
@@ -34,13 +35,15 @@ from typing import Any
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
+from parkflow.estate import Facility, capacities, max_stays, sample_estate
+from parkflow.estate.tables import write_estate_tables
 from parkflow.events import CanonicalEvent, TelemetryEvent, make_event_id
 from parkflow.lake import TABLES, LakeWriter, raw_dir, table_dir, table_files
 from parkflow.parsing import DeadLetter, parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from parkflow.records import AlertRecord, AnomalyRecord, SessionRecord
 from parkflow.registry import PluginRegistry
-from parkflow.simulator.catalog import Facility, first_facilities
+from parkflow.simulator.catalog import first_facilities
 from parkflow.simulator.config import FaultRates, SimulationConfig
 from parkflow.simulator.transport import Payload, Transport
 from parkflow.simulator.world import simulate_world
@@ -49,7 +52,7 @@ from parkflow.simulator.world import simulate_world
 from streaming.rules.dedupe import RecentIds
 from streaming.rules.devices import DeviceMonitor
 from streaming.rules.occupancy import OccupancyTracker
-from streaming.rules.sessions import match_stream
+from streaming.rules.sessions import SessionMatcher, match_stream
 
 #: Battery bay sensors send an hourly heartbeat: silent for 3 h means offline (as the
 #: devices agent, `streaming/agents/devices.py`, decides; powered devices: 2 min).
@@ -168,16 +171,6 @@ def dead_letter(payload: Payload, reason: str, *, mask: bool = False) -> DeadLet
     )
 
 
-def capacities(facilities: Iterable[Facility]) -> dict[str, int]:
-    """Capacity of each facility ("FAC-001") and on-street zone ("FAC-002/Z-01")."""
-    result: dict[str, int] = {}
-    for facility in facilities:
-        result[facility.facility_id] = facility.capacity
-        for zone in facility.zones:
-            result[f"{facility.facility_id}/{zone.zone_id}"] = zone.bays
-    return result
-
-
 def device_monitors() -> dict[str, DeviceMonitor]:
     """One monitor for powered devices (offline after 2 min), one for battery bay sensors."""
     return {
@@ -238,7 +231,8 @@ def capacity_alerts(
 def derive(events: list[CanonicalEvent], facilities: Iterable[Facility]) -> Derived:
     """Run the sessions, devices and occupancy rules over `events` in event-time order."""
     ordered = sorted(events, key=lambda event: event.ts)  # stable: ties keep delivery order
-    matched = match_stream(ordered)
+    facilities = tuple(facilities)
+    matched = match_stream(ordered, SessionMatcher({}, max_stay=max_stays(facilities)))
     monitors = device_monitors()
     alerts = device_alerts(ordered, monitors)
     alerts += capacity_alerts(ordered, facilities)
@@ -362,6 +356,7 @@ def build_lake(
     hasher = PlateHasher(plate_key) if plate_key else None
     delivered, derived = _simulate_and_derive(manifest, registry, hasher)
     rows, files = write_tables(data_dir, _tables(delivered, derived))
+    write_estate_tables(sample_estate(), data_dir)  # the estate the simulator ran
     _write_manifest(data_dir, manifest)
     return BuildReport(manifest, delivered.payloads, rows, files)
 
@@ -387,6 +382,7 @@ def append_to_lake(
     delivered, derived = _simulate_and_derive(manifest, registry, hasher)
     skip = {table: existing_keys(data_dir, table) for table in TABLES}
     rows, files = write_tables(data_dir, _tables(delivered, derived), skip=skip)
+    write_estate_tables(sample_estate(), data_dir)
     _write_manifest(data_dir, manifest)
     return BuildReport(manifest, delivered.payloads, rows, files)
 

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         default=Path("data"),
         description="Root of the lake, warehouse, published marts and Dagster home.",
     )
+    estate: Path | None = Field(
+        default=None,
+        description="The estate: a YAML file or a folder of them describing the operator's "
+        "facilities (docs/estate.md). Unset: the sample estate, the demo's six facilities.",
+    )
     kafka_bootstrap: str | None = Field(
         default=None,
         description="Kafka bootstrap servers (host:port,...). Unset: start the embedded broker.",

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+_CENT = Decimal("0.01")
+
 
 @dataclass(frozen=True, slots=True)
 class Tariff:
@@ -16,6 +18,10 @@ class Tariff:
     hourly_rate: Decimal = Decimal("3.00")
     max_fee: Decimal = Decimal("25.00")
     grace_minutes: int = 5
+
+    def __post_init__(self) -> None:
+        for name in ("base_fee", "hourly_rate", "max_fee"):  # amounts in cents, however given
+            object.__setattr__(self, name, Decimal(getattr(self, name)).quantize(_CENT))
 
     def amount_due(self, stay: timedelta) -> Decimal:
         """min(max_fee, base_fee + hourly_rate x started hours), or 0 under the grace period."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import faust
 
+from parkflow.estate import load_estate
 from parkflow.registry import discover_plugins
 from parkflow.settings import load_settings
 from streaming import faust_fixes, faust_speedups
@@ -17,6 +18,7 @@ from streaming.http_errors import install_log_filter, json_errors
 from streaming.lean import MemoPartitioner, OffsetsMonitor
 
 settings = load_settings()
+estate = load_estate(settings.estate)
 plugins = discover_plugins()
 if settings.faust_speedups:
     faust_speedups.apply(settings.kafka_fetch_max_wait_ms)

@@ -13,15 +13,21 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
 
+from orchestration.defs.estate import estate_key
 from orchestration.defs.lake import lake_key
-from orchestration.project import SCHEDULED_BUILD_FLAGS, dbt_project, ensure_manifest
+from orchestration.project import (
+    SCHEDULED_BUILD_FLAGS,
+    dbt_project,
+    ensure_manifest,
+    write_estate,
+)
 
 WAREHOUSE_POOL = "warehouse"
 OWNERS = {"staging": ["team:data-engineering"], "marts": ["team:analytics"]}
 
 
 def layer(props: Mapping[str, Any]) -> str:
-    """staging (seeds, staging and intermediate models) or marts."""
+    """staging (seeds, estate, staging and intermediate models) or marts."""
     return "marts" if "marts" in props.get("fqn", []) else "staging"
 
 
@@ -30,6 +36,8 @@ class ParkflowTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
+            if dbt_resource_props["source_name"] == "estate":
+                return estate_key(dbt_resource_props["name"])
             return lake_key(dbt_resource_props["name"])
         return super().get_asset_key(dbt_resource_props)
 
@@ -69,6 +77,7 @@ class DbtBuildConfig(dg.Config):
 )
 def parkflow_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     """dbt build of the selected models and their data tests (no unit tests: see the flags)."""
+    write_estate()  # the estate as the files say now: an edit is used by this build
     args = ["build", *SCHEDULED_BUILD_FLAGS]
     if config.full_refresh:
         args.append("--full-refresh")

@@ -12,6 +12,8 @@ from parkflow.cli import (
     dagster,
     dashboard,
     demo,
+    estate,
+    imports,
     lake,
     parse,
     plugins,
@@ -33,11 +35,13 @@ app = typer.Typer(
 )
 app.add_typer(plugins.app, name="plugins")
 app.add_typer(lake.app, name="lake")
+app.add_typer(estate.app, name="estate")
 app.command("simulate")(simulate.simulate)
 app.command("parse")(parse.parse)
 app.command("broker")(broker.broker)
 app.command("worker")(worker.worker)
 app.command("replay")(replay.replay)
+app.command("import")(imports.import_history)
 app.command("demo")(demo.demo)
 app.command("dagster")(dagster.dagster)
 app.command("dashboard")(dashboard.dashboard)

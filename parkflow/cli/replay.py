@@ -40,16 +40,7 @@ def replay(
             "`parkflow broker`"
         )
     registry = discover_plugins()
-    for path in paths:
-        if not path.exists():
-            fail(f"{path} does not exist")
-    files = vendor_files(paths, registry, vendor)
-    if not files:
-        fail("no vendor files found (<plugin>.jsonl/.csv/.txt)")
-    try:
-        plugins = [registry.get(name) for name in dict.fromkeys(name for name, _ in files)]
-    except UnknownPluginError as exc:
-        fail(f"{exc}; pass --vendor")
+    files, plugins = resolve_files(paths, vendor, registry)
     total = sum(1 for _, path in files for line in path.open("rb") if line.strip())
     try:
         sent = asyncio.run(
@@ -70,6 +61,23 @@ def replay(
     except OSError as exc:
         fail(f"cannot send payloads: {exc}")
     console.print(f"sent {sent} payloads from {len(files)} file(s) to {bootstrap}")
+
+
+def resolve_files(
+    paths: list[Path], vendor: str | None, registry: PluginRegistry
+) -> tuple[list[tuple[str, Path]], list[SourcePlugin]]:
+    """The (vendor, file) pairs of `paths` and their plugins; a user error when there are none."""
+    for path in paths:
+        if not path.exists():
+            fail(f"{path} does not exist")
+    files = vendor_files(paths, registry, vendor)
+    if not files:
+        fail("no vendor files found (<plugin>.jsonl/.csv/.txt)")
+    try:
+        plugins = [registry.get(name) for name in dict.fromkeys(name for name, _ in files)]
+    except UnknownPluginError as exc:
+        fail(f"{exc}; pass --vendor")
+    return files, plugins
 
 
 async def _send(

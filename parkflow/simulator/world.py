@@ -489,7 +489,8 @@ class StreetSite(Site):
                 if honest
                 else (max(15, round(stay.total_seconds() / 60 * self.rng.uniform(0.3, 0.8))))
             )
-            minutes = min(minutes, zone.max_stay_minutes)
+            if zone.max_stay_minutes:
+                minutes = min(minutes, zone.max_stay_minutes)
             paid = timedelta(minutes=minutes)
             plate = self.new_plate() if self.rng.random() < 0.5 else None
             self.scheduler.at(

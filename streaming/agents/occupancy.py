@@ -12,24 +12,15 @@ from __future__ import annotations
 
 import asyncio
 
+from parkflow.estate import capacities
 from parkflow.events import CanonicalEvent, event_from_json, events_from_json
 from parkflow.records import AlertRecord
-from parkflow.simulator.catalog import FACILITIES
 from streaming import topics
-from streaming.app import app, settings
+from streaming.app import app, estate, settings
 from streaming.rules.dedupe import RecentIds
 from streaming.rules.occupancy import OccupancyTracker
 from streaming.sink import land_alerts
 from streaming.state import DurableState, PrefixedView, durable_table
-
-
-def capacities() -> dict[str, int]:
-    """Capacity of every facility and on-street zone (the facility catalogue)."""
-    result = {f.facility_id: f.capacity for f in FACILITIES}
-    for facility in FACILITIES:
-        for zone in facility.zones:
-            result[f"{facility.facility_id}/{zone.zone_id}"] = zone.bays
-    return result
 
 
 def _decode(key: str, stored: object) -> object:
@@ -52,7 +43,7 @@ tracker = OccupancyTracker(
     PrefixedView(state, "count:"),
     PrefixedView(state, "bay:"),
     PrefixedView(state, "alert:"),
-    capacities(),
+    capacities(estate.facilities),
 )
 last_offset = PrefixedView(state, "offset:")
 recent = RecentIds()

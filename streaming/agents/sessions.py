@@ -17,9 +17,10 @@ import re
 
 from faust.types import EventT
 
+from parkflow.estate import max_stays
 from parkflow.events import event_from_json
 from streaming import metrics
-from streaming.app import app, settings
+from streaming.app import app, estate, settings
 from streaming.backlog import catching_up
 from streaming.batching import YIELD_EVERY, event_lines, position
 from streaming.clock import EventClock
@@ -41,7 +42,7 @@ state: DurableState[VehicleState] = DurableState(
     encode=lambda vehicle: vehicle.model_dump(mode="json"),
     decode=lambda key, stored: VehicleState.model_validate(stored),
 )
-matcher = SessionMatcher(state)
+matcher = SessionMatcher(state, max_stay=max_stays(estate.facilities))
 clock = EventClock()
 lock = asyncio.Lock()
 

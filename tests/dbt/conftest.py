@@ -26,6 +26,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from parkflow.batch import append_to_lake, build_lake
+from parkflow.estate import sample_estate
+from parkflow.estate.tables import write_estate_tables
 from parkflow.lake import EVENTS, read_table, table_dir
 from parkflow.simulator import SimulationConfig
 
@@ -80,7 +82,11 @@ def dbt(
     check: bool = True,
 ) -> dict[str, Any]:
     """Run `dbt <command>` ("build", "docs generate") on `project` against `data_dir`;
-    returns its run_results.json (`check`: fail the test unless dbt succeeds)."""
+    returns its run_results.json (`check`: fail the test unless dbt succeeds).
+
+    The sample estate's tables are written first, as the Dagster build does before each run.
+    """
+    write_estate_tables(sample_estate(), data_dir)
     target = work / "target"
     env = {
         **os.environ,

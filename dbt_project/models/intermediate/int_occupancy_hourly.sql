@@ -38,7 +38,7 @@
 -- loaded since (a new version may add its exit, or drop the session when it is abandoned).
 -- The sweep then starts from the level each subject held at `since` (the sum of the older
 -- changes), so the hours equal a full build's. A full build sweeps everything (without
--- these steps, which cost it a third more). A change of the seeds `facilities` or `zones`
+-- these steps, which cost it a third more). A change of the estate's capacities or zones
 -- needs a full refresh.
 
 with changes as (
@@ -75,6 +75,7 @@ subjects as (
         c.subject_id,
         min(c.ts) as first_ts,
         any_value(s.capacity) as capacity,
+        any_value(s.timezone) as timezone,
         any_value(s.subject_kind = 'facility' and s.facility_kind = 'gated') as is_clipped
     from changes as c
     left join {{ ref('int_occupancy_subjects') }} as s on s.subject_id = c.subject_id
@@ -147,13 +148,19 @@ segments as (
         l.subject_id,
         date_trunc('hour', l.ts) as hour_start,
         l.level as raw_level,
-        case when s.is_clipped then least(l.level, s.capacity) else l.level end as level,
-        l.level > s.capacity as is_over_capacity,
+        case when s.is_clipped then least(l.level, coalesce(cp.capacity, s.capacity))
+            else l.level end as level,
+        l.level > coalesce(cp.capacity, s.capacity) as is_over_capacity,
         date_diff('microsecond', l.ts, least(coalesce(l.next_ts, h.horizon), h.horizon))
             / 1e6 as seconds
     from levels as l
     inner join subjects as s on s.subject_id = l.subject_id
     cross join horizon as h
+    -- the capacity in force on the local day of the segment (facilities; zones: their bays)
+    left join {{ ref('capacity_periods') }} as cp
+        on cp.facility_id = l.subject_id
+        and cast({{ local_time('l.ts', 's.timezone') }} as date) >= cp.valid_from
+        and cast({{ local_time('l.ts', 's.timezone') }} as date) < cp.valid_to
     where l.ts >= s.first_ts and l.ts <= h.horizon
 
 )

@@ -115,7 +115,8 @@ joined as (
         s.facility_id,
         s.zone_id,
         s.facility_kind,
-        s.capacity,
+        -- the capacity in force on the local day (estate capacity periods), else today's
+        coalesce(cp.capacity, s.capacity) as capacity,
         s.timezone,
         {{ local_time('h.hour_start', 's.timezone') }} as hour_start_local,
         case s.facility_kind
@@ -137,6 +138,11 @@ joined as (
     left join stay_starts as ss on ss.subject_id = h.subject_id and ss.hour_start = h.hour_start
     left join stay_ends as se on se.subject_id = h.subject_id and se.hour_start = h.hour_start
     left join readings as r on r.subject_id = h.subject_id and r.hour_start = h.hour_start
+    left join {{ ref('capacity_periods') }} as cp
+        on s.subject_kind = 'facility'
+        and cp.facility_id = s.facility_id
+        and cast({{ local_time('h.hour_start', 's.timezone') }} as date) >= cp.valid_from
+        and cast({{ local_time('h.hour_start', 's.timezone') }} as date) < cp.valid_to
 
 ),
 

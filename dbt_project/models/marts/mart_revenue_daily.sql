@@ -14,6 +14,12 @@ facilities as (
 
 ),
 
+capacity_periods as (
+
+    select * from {{ ref('capacity_periods') }}
+
+),
+
 by_method as (
 
     select
@@ -95,7 +101,7 @@ final as (
         u.payment_method,
         u.is_total,
         f.currency,
-        f.capacity,
+        coalesce(cp.capacity, f.capacity) as capacity,
 
         ---------- revenue
         {{ money('coalesce(u.gross_revenue, 0)') }} as gross_revenue,
@@ -107,7 +113,7 @@ final as (
         case
             when u.transactions > 0 then {{ money('u.gross_revenue / u.transactions') }}
         end as avg_ticket,
-        round(coalesce(u.revenue, 0) / f.capacity, 4) as revpas,
+        round(coalesce(u.revenue, 0) / coalesce(cp.capacity, f.capacity), 4) as revpas,
 
         ---------- sessions (ALL rows of facilities with sessions)
         case when u.is_total then s.sessions_due end as sessions_due,
@@ -120,6 +126,10 @@ final as (
 
     from unioned as u
     left join facilities as f on f.facility_id = u.facility_id
+    left join capacity_periods as cp
+        on cp.facility_id = u.facility_id
+        and u.local_date >= cp.valid_from
+        and u.local_date < cp.valid_to
     left join sessions as s
         on s.facility_id = u.facility_id and s.local_date = u.local_date and u.is_total
 

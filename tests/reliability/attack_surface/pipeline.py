@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.publish import publish_table
+from parkflow.estate import sample_estate
+from parkflow.estate.tables import write_estate_tables
 from parkflow.lake import read_table
 from parkflow.parsing import parse_payload
 from parkflow.plates import normalise_plate
@@ -105,6 +107,7 @@ def mart_names() -> list[str]:
 def build_and_publish(data_dir: Path, work: Path) -> list[str]:
     """`dbt build` (models and seeds; its tests are other suites' job) on the lake, then
     every mart published to `<data dir>/marts`; the marts published."""
+    write_estate_tables(sample_estate(), data_dir)  # as the Dagster build does first
     env = {
         **os.environ,
         "PARKFLOW_DATA_DIR": str(data_dir),
