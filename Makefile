@@ -49,7 +49,8 @@ demo: install  ## run the whole platform on the embedded defaults (Ctrl-C stops 
 bench: install $(CHROMIUM)  ## the performance targets, measured, in one table (18-25 min)
 	$(BIN)/python benchmarks/targets.py
 
-bench-more: install $(CHROMIUM)  ## the other speed figures: parsing, Faust per message, dbt at 1M-50M, dashboards at 10M
+bench-more: install $(CHROMIUM)  ## the other speed figures: import, parsing, Faust per message, dbt at 1M-50M, dashboards at 10M
+	$(BIN)/python benchmarks/import_speed.py
 	$(BIN)/python benchmarks/parse.py
 	$(BIN)/python benchmarks/faust_hop.py
 	$(BIN)/python benchmarks/dbt_scale.py
