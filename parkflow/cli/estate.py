@@ -31,7 +31,12 @@ def _load(path: Path | None) -> tuple[Path, Estate]:
     except EstateError as exc:
         for problem in exc.problems:
             err_console.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
-        fail(f"{path}: {len(exc.problems)} problem(s); nothing was changed")
+        fail(f"{path}: {len(exc.problems)} problem(s); fix them and run `parkflow estate check`")
+
+
+def require_estate() -> Estate:
+    """The estate of PARKFLOW_ESTATE, or a user error naming each problem (before a start)."""
+    return _load(None)[1]
 
 
 @app.command("check")

@@ -25,6 +25,7 @@ from rich.table import Table
 
 from parkflow.broker import BrokerError, EmbeddedBroker, free_port
 from parkflow.cli.console import console, fail
+from parkflow.cli.estate import require_estate
 from parkflow.lake import table_dir
 from parkflow.settings import load_settings
 
@@ -82,6 +83,7 @@ def up(
 ) -> None:
     """Run broker, worker, Dagster and dashboards together; Ctrl-C stops everything."""
     settings = load_settings()
+    require_estate()  # every component reads it: say what is wrong before starting any
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     settings.resolve_plate_key()  # created once here, so every process uses the same key

@@ -12,6 +12,7 @@ import typer
 
 from parkflow.broker import BrokerError, EmbeddedBroker
 from parkflow.cli.console import console, fail
+from parkflow.cli.estate import require_estate
 from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC, ensure_topics, raw_topic
 from parkflow.settings import Settings, load_settings
 from streaming.gc_tuning import tune_garbage_collector
@@ -32,6 +33,7 @@ def worker(
     (memory only) on a free local port and prints its address.
     """
     settings = load_settings()
+    require_estate()  # a bad estate file is said here, not as a traceback from the agents
     embedded = None
     if not settings.kafka_bootstrap:
         try:

@@ -58,3 +58,25 @@ def test_an_invalid_setting_stops_any_command_with_its_name_not_a_traceback(comm
     assert "invalid setting PARKFLOW_INGEST_TOKEN: an empty token" in said
     assert "t0ken" not in done.stderr + done.stdout
     assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("command", [["worker"], ["up"]])
+def test_an_invalid_estate_stops_the_worker_and_up_before_they_start(command, tmp_path):
+    import os
+    import subprocess
+
+    from tests.worker_process import VENV_BIN
+
+    estate = tmp_path / "estate.yaml"
+    estate.write_text(
+        "facilities:\n  - {id: A, name: a, kind: gated, timezone: Mars/Olympus, capacity: 0}\n"
+    )
+    env = {**os.environ, "PARKFLOW_ESTATE": str(estate), "PARKFLOW_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [VENV_BIN / "parkflow", *command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    said = " ".join(done.stderr.split())
+    assert f"{estate}:2: facilities[0] (A).timezone: unknown time zone 'Mars/Olympus'" in said
+    assert "capacity" in said  # every problem, not only the first
+    assert "Traceback" not in done.stderr + done.stdout
