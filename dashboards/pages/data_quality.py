@@ -15,8 +15,8 @@ DEAD_LETTER_LIMIT = 0.10
 
 DAILY_SQL = """
 select date, source, rows_landed, events, duplicate_rows, flagged_events, late_events,
-       invalid_payments, dead_letters, dead_letter_share, anomalies, unmatched_exits,
-       unmatched_payments, abandoned_sessions
+       invalid_payments, unregistered_events, dead_letters, dead_letter_share, anomalies,
+       unmatched_exits, unmatched_payments, abandoned_sessions
 from mart_data_quality_daily
 where date between $start and $end
 order by date, source
@@ -27,6 +27,21 @@ select date, source, rows_landed, dead_letters, dead_letter_share, duplicate_row
 from mart_data_quality_daily
 where date = (select max(date) from mart_data_quality_daily where date <= $end)
 order by source
+"""
+
+UNREGISTERED_SQL = """
+select facility_id,
+       string_agg(distinct source, ', ' order by source) as vendors,
+       count(distinct date) as days,
+       min(date) as first_day,
+       max(date) as last_day
+from (
+    select date, source, unnest(unregistered_facilities) as facility_id
+    from mart_data_quality_daily
+    where date between $start and $end and unregistered_events > 0
+)
+group by facility_id
+order by facility_id
 """
 
 
@@ -50,6 +65,7 @@ class DataQualityPage(Page):
                 "filter does not apply here."
             ),
             self._summary(daily),
+            *self._unregistered(params, daily),
             ui.heading(
                 "Latest day per vendor",
                 f"OK while under {DEAD_LETTER_LIMIT:.0%} of a vendor's payloads are rejected.",
@@ -76,7 +92,40 @@ class DataQualityPage(Page):
             ui.kpi("Duplicates", fmt.number(daily["duplicate_rows"].sum()), "landed twice"),
             ui.kpi("Anomalies", fmt.number(daily["anomalies"].sum()), "from session matching"),
             ui.kpi("Late events", fmt.number(daily["late_events"].sum())),
+            ui.kpi(
+                "Unregistered",
+                fmt.number(daily["unregistered_events"].sum()),
+                "events of facilities not in the estate",
+                slug="unregistered",
+            ),
         )
+
+    def _unregistered(self, params: dict[str, object], daily: pd.DataFrame) -> list:
+        """Facilities whose devices send events but that the estate does not list."""
+        if not daily["unregistered_events"].sum():
+            return []
+        frame = self.store.frame(UNREGISTERED_SQL, params)
+        for column in ("first_day", "last_day"):
+            frame[column] = pd.to_datetime(frame[column]).dt.date
+        return [
+            ui.heading(
+                "Facilities not in the estate",
+                "Their events are kept in the lake but left out of every other page. To see "
+                "them, add each facility to your estate file (PARKFLOW_ESTATE, see "
+                "docs/estate.md); the next full refresh brings its history in.",
+            ),
+            ui.table(
+                frame,
+                "unregistered",
+                titles={
+                    "facility_id": "Facility id (as sent)",
+                    "vendors": "Vendors",
+                    "days": "Days",
+                    "first_day": "First day (UTC)",
+                    "last_day": "Last day (UTC)",
+                },
+            ),
+        ]
 
     def _latest(self, params: dict[str, object]) -> pn.viewable.Viewable:
         frame = self.store.frame(LATEST_SQL, params)
@@ -157,6 +206,7 @@ class DataQualityPage(Page):
                 "flagged_events": "Flagged",
                 "late_events": "Late",
                 "invalid_payments": "Invalid payments",
+                "unregistered_events": "Unregistered",
                 "dead_letters": "Dead letters",
                 "dead_letter_share": "Rejected",
                 "anomalies": "Anomalies",

@@ -11,27 +11,25 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from parkflow.events import Identifier
 from parkflow.tariff import Tariff
 
-#: An id an operator chooses: any characters (spaces too) except '/', which joins the ids of
-#: a facility, a zone and a bay into one subject id ("FAC-002/Z-01/B-7").
-Id = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^/]+$"),
-]
+#: An id as the devices send it: the canonical events' identifier (letters, digits, `_.:-`),
+#: so that every id the estate registers can match events. No '/', which joins the ids of a
+#: facility, a zone and a bay into one subject id ("FAC-002/Z-01/B-7").
+Id = Identifier
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 METRICS = ("revenue", "occupancy_rate", "sessions")
 

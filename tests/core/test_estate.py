@@ -61,7 +61,7 @@ def test_a_facility_of_any_name_zone_and_capacity_history(tmp_path):
         "estate.yaml",
         """
 facilities:
-  - id: Quay Street 7
+  - id: QUAY-7
     name: "Parkhaus am Kai / Süd — P7"
     kind: gated
     timezone: Asia/Kolkata
@@ -72,7 +72,7 @@ facilities:
 """,
     )
     facility = load_estate(path).facilities[0]
-    assert facility.facility_id == "Quay Street 7"
+    assert facility.facility_id == "QUAY-7"
     assert facility.capacity_on(date(2026, 2, 28)) == 80
     assert facility.capacity_on(date(2026, 3, 1)) == 120
     assert facility.tariff.max_fee == Decimal("300.00")

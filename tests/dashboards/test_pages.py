@@ -251,3 +251,37 @@ def test_csv_cells_never_run_as_formulas():
     ]  # fmt: skip
     assert [row[1] for row in rows] == ["-5.0", "1.0", "2.0", "3.0", "4.0", "5.0"]
     assert {row[2] for row in rows} == {"2026-11-17"}
+
+
+def test_data_quality_lists_facilities_missing_from_the_estate(marts_dir, tmp_path):
+    import shutil
+
+    import duckdb
+
+    marts = tmp_path / "marts"
+    shutil.copytree(marts_dir, marts)
+    path = marts / "mart_data_quality_daily.parquet"
+    duckdb.sql(
+        f"""copy (
+            select * replace (
+                case when row_number() over (order by date desc, source) = 1 then 17
+                     else unregistered_events end as unregistered_events,
+                case when row_number() over (order by date desc, source) = 1 then ['DEPOT-9']
+                     else unregistered_facilities end as unregistered_facilities)
+            from read_parquet('{marts_dir / path.name}')
+        ) to '{path}' (format parquet)"""
+    )
+    page = Shell(Marts(marts), {}).page("data_quality")
+    content = texts(rendered(page))
+    assert "Facilities not in the estate" in content
+    assert "PARKFLOW_ESTATE" in content
+    table = next(
+        o.value
+        for o in rendered(page).select(
+            lambda o: isinstance(getattr(o, "value", None), pd.DataFrame)
+        )
+        if "facility_id" in o.value.columns
+    )
+    assert table["facility_id"].tolist() == ["DEPOT-9"]
+    published = Shell(Marts(marts_dir), {}).page("data_quality")
+    assert "Facilities not in the estate" not in texts(rendered(published))

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='date',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='append_new_columns'
     )
 }}
 
@@ -50,8 +50,12 @@ events as (
         count(*) filter (
             where ingested_at > ts + interval '{{ var("late_delivery_minutes") }} minutes'
         ) as late_events,
-        count(*) filter (where event_type = 'payment' and amount < 0) as invalid_payments
-    from {{ ref('stg_events') }}
+        count(*) filter (where event_type = 'payment' and amount < 0) as invalid_payments,
+        count(*) filter (where f.facility_id is null) as unregistered_events,
+        list(distinct e.facility_id order by e.facility_id) filter (where f.facility_id is null)
+            as unregistered_facilities
+    from {{ ref('stg_events') }} as e
+    left join {{ ref('facilities') }} as f on f.facility_id = e.facility_id
     where lake_date >= (select since from new_rows)
     group by all
 
@@ -66,6 +70,8 @@ select
     coalesce(e.flagged_events, 0) as flagged_events,
     coalesce(e.late_events, 0) as late_events,
     coalesce(e.invalid_payments, 0) as invalid_payments,
+    coalesce(e.unregistered_events, 0) as unregistered_events,
+    coalesce(e.unregistered_facilities, []) as unregistered_facilities,
     l.landed_until
 from landings as l
 left join events as e on e.date = l.date and e.source = l.source

@@ -10,6 +10,8 @@ with payments as (
 
     select * from {{ ref('stg_events') }}
     where event_type = 'payment'
+      -- of the estate's facilities (others are counted in mart_data_quality_daily)
+      and facility_id in (select facility_id from {{ ref('facilities') }})
 
 )
 

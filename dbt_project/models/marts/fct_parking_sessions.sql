@@ -14,7 +14,9 @@
 
 with sessions as (
 
+    -- facilities of the estate only: others are counted in mart_data_quality_daily
     select * from {{ ref('stg_sessions') }}
+    where facility_id in (select facility_id from {{ ref('facilities') }})
 
 ),
 
@@ -40,13 +42,13 @@ tariffs as (
 
     select
         c.session_id,
-        coalesce(f.base_fee, {{ var('default_tariff')['base_fee'] }}) as base_fee,
-        coalesce(f.hourly_rate, {{ var('default_tariff')['hourly_rate'] }}) as hourly_rate,
-        coalesce(f.max_fee, {{ var('default_tariff')['max_fee'] }}) as max_fee,
-        coalesce(f.grace_minutes, {{ var('default_tariff')['grace_minutes'] }}) as grace_minutes,
+        f.base_fee,
+        f.hourly_rate,
+        f.max_fee,
+        f.grace_minutes,
         f.currency
     from changed as c
-    left join facilities as f on f.facility_id = c.facility_id
+    inner join facilities as f on f.facility_id = c.facility_id
 
 ),
 

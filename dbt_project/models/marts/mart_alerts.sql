@@ -50,7 +50,8 @@ final as (
 
     from alerts as a
     cross join horizon as h
-    left join facilities as f on f.facility_id = a.facility_id
+    -- facilities of the estate only (others are counted in mart_data_quality_daily)
+    inner join facilities as f on f.facility_id = a.facility_id
 
 )
 

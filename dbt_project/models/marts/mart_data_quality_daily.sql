@@ -89,6 +89,9 @@ final as (
         coalesce(e.flagged_events, 0) as flagged_events,
         coalesce(e.late_events, 0) as late_events,
         coalesce(e.invalid_payments, 0) as invalid_payments,
+        -- events of facilities missing from the estate: kept in the lake, left out of the marts
+        coalesce(e.unregistered_events, 0) as unregistered_events,
+        coalesce(e.unregistered_facilities, []) as unregistered_facilities,
 
         ---------- rejected
         coalesce(d.dead_letters, 0) as dead_letters,

@@ -3,7 +3,9 @@
 with devices as (
 
     -- first and last reading, count and last values per device, kept incrementally
+    -- of the estate's facilities (others are counted in mart_data_quality_daily)
     select * exclude (dbt_loaded_at) from {{ ref('int_device_readings') }}
+    where facility_id in (select facility_id from {{ ref('facilities') }})
 
 ),
 
