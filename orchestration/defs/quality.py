@@ -172,9 +172,10 @@ def quality_check_specs(
             "mart_occupancy_hourly",
             "occupancy_rate_in_range",
             "Great Expectations: every hour's occupancy_rate is within 0..1 and its peak_occupied "
-            "within capacity. Hours with flagged count readings (a counting system reported below "
-            "zero or above capacity; kept as received by design) are exempt and counted in the "
-            "metadata. ERROR: an occupancy above 100% on a manager's screen is wrong. "
+            "within capacity (the one owner of this rule). Flagged count readings (below zero or "
+            "above capacity; kept as received by design) are left out of the rates where they "
+            "hold, and counted in the metadata. ERROR: an occupancy above 100% on a manager's "
+            "screen is wrong. "
             + _BLOCKS
             + " The failing hours are listed (subject, facility, hour).",
             True,

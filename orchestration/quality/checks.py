@@ -117,8 +117,9 @@ def row_count(
 def occupancy_rate_in_range(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Hours of mart_occupancy_hourly with occupancy_rate outside 0..1 or a peak above capacity.
 
-    Hours with flagged count readings (a counting system reported below zero or above
-    capacity; kept as received by design) are exempt and counted in the metadata.
+    Flagged count readings (below zero or above capacity; kept as received by design) are
+    already left out of the rates where they hold, so no hour is exempt; the hours without a
+    rate (wholly under flagged readings) and the flagged seconds are counted in the metadata.
     """
     table = "mart_occupancy_hourly"
     if not _table_exists(con, table):
@@ -128,15 +129,15 @@ def occupancy_rate_in_range(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
         f"""
         select subject_id, facility_id, facility_kind, hour_start_utc, hour_start_local,
                capacity, peak_occupied, occupancy_rate
-        from {table} where coalesce(flagged_readings, 0) = 0
+        from {table} where occupancy_rate is not null
         order by subject_id, hour_start_utc
         """,
     )
-    exempt, clipped, top = con.execute(
+    without_rate, flagged_seconds, clipped, top = con.execute(
         f"""
         select
-            count(*) filter (where coalesce(flagged_readings, 0) > 0 and (occupancy_rate < 0
-                or occupancy_rate > 1 or peak_occupied > capacity)),
+            count(*) filter (where occupancy_rate is null),
+            coalesce(sum(flagged_seconds), 0),
             count(*) filter (where facility_kind = 'gated' and raw_peak_occupied > capacity),
             max(occupancy_rate)
         from {table}
@@ -146,13 +147,14 @@ def occupancy_rate_in_range(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     metadata = {
         "hours_checked": len(df),
         "max_occupancy_rate": float(top) if top is not None else None,
-        "flagged_hours_out_of_range_exempt": int(exempt),
+        "hours_without_rate_all_flagged": int(without_rate),
+        "flagged_seconds_left_out": float(flagged_seconds),
         "gated_hours_clipped_to_capacity": int(clipped),
     }
     return _outcome(
         validation,
         "ERROR",
-        f"All {len(df)} unflagged hours have occupancy_rate in 0..1 and peak <= capacity.",
+        f"All {len(df)} hours have occupancy_rate in 0..1 and peak <= capacity.",
         f"Hours with occupancy_rate outside 0..1 or peak above capacity: {_failures(validation)}.",
         metadata,
     )

@@ -53,10 +53,15 @@ def floor_hour(ts: datetime) -> datetime:
 
 
 def sweep(
-    changes: dict[datetime, int], horizon: datetime, clip: int | None = None
-) -> dict[datetime, tuple[float, float, int]]:
+    changes: dict[datetime, int],
+    horizon: datetime,
+    clip: int | None = None,
+    flagged: dict[datetime, bool] | None = None,
+) -> dict[datetime, tuple[float, float, int | None]]:
     """Per UTC hour: (observed seconds, vehicle-seconds, peak) of a count that moves by
-    `changes` (net change per instant), from its first change to `horizon`."""
+    `changes` (net change per instant), from its first change to `horizon`. Time under a
+    flagged reading (`flagged`: the flag of each reading's instant, held until the next) is
+    left out; an hour wholly under one is (0, 0, None)."""
     if not changes:
         return {}
     first = min(changes)
@@ -66,22 +71,22 @@ def sweep(
         boundaries.append(hour)
         hour += HOUR
     points = sorted(set(changes) | set(boundaries))
-    hours: dict[datetime, list[float]] = {}
-    level = 0
+    hours: dict[datetime, list] = {}
+    level, is_flagged = 0, False
     for index, instant in enumerate(points):
         level += changes.get(instant, 0)
+        is_flagged = (flagged or {}).get(instant, is_flagged)
         if instant < first or instant > horizon:
             continue
         end = points[index + 1] if index + 1 < len(points) else horizon
         seconds = (min(end, horizon) - instant).total_seconds()
         value = min(level, clip) if clip is not None else level
-        observed, occupied, peak = hours.get(floor_hour(instant), (0.0, 0.0, value))
-        hours[floor_hour(instant)] = [
-            observed + seconds,
-            occupied + value * seconds,
-            max(peak, value),
-        ]
-    return {h: (o, v, int(p)) for h, (o, v, p) in hours.items() if o > 0}
+        observed, occupied, peak, total = hours.get(floor_hour(instant), (0.0, 0.0, None, 0.0))
+        if not is_flagged:
+            observed, occupied = observed + seconds, occupied + value * seconds
+            peak = value if peak is None else max(peak, value)
+        hours[floor_hour(instant)] = [observed, occupied, peak, total + seconds]
+    return {h: (o, v, None if p is None else int(p)) for h, (o, v, p, t) in hours.items() if t > 0}
 
 
 def interval_changes(intervals: Iterable[tuple[datetime, datetime | None]]) -> dict[datetime, int]:
@@ -129,9 +134,9 @@ def bay_stays(events: Iterable[Row]) -> dict[tuple[str, str], list[tuple[datetim
     return stays
 
 
-def count_changes(events: Iterable[Row], facility_id: str) -> dict[datetime, int]:
-    """Counting-system readings as net changes (each reading holds until the next)."""
-    readings = sorted(
+def count_readings(events: Iterable[Row], facility_id: str) -> list[Row]:
+    """A facility's counting-system readings in time order."""
+    return sorted(
         (
             e
             for e in events
@@ -139,12 +144,24 @@ def count_changes(events: Iterable[Row], facility_id: str) -> dict[datetime, int
         ),
         key=lambda e: (e["ts"], e["event_id"]),
     )
+
+
+def count_changes(events: Iterable[Row], facility_id: str) -> dict[datetime, int]:
+    """Counting-system readings as net changes (each reading holds until the next)."""
     changes: dict[datetime, int] = defaultdict(int)
     previous = 0
-    for reading in readings:
+    for reading in count_readings(events, facility_id):
         changes[reading["ts"]] += reading["occupied"] - previous
         previous = reading["occupied"]
     return dict(changes)
+
+
+def count_flags(events: Iterable[Row], facility_id: str, capacity: int) -> dict[datetime, bool]:
+    """Reading instant -> flagged: by its device, or below zero, or above `capacity`."""
+    return {
+        r["ts"]: bool(r["flags"]) or r["occupied"] < 0 or r["occupied"] > capacity
+        for r in count_readings(events, facility_id)
+    }
 
 
 # --- money ------------------------------------------------------------------------------------

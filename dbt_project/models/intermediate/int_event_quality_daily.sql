@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='date',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        on_schema_change='fail'
     )
 }}
 

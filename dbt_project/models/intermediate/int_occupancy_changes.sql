@@ -10,7 +10,9 @@
 --              vehicles; they are counted in the data-quality mart instead.
 --   on_street: bay stays, for the bay, its zone and the facility (+1 at start, -1 at end).
 --   counted:   readings, as the difference from the previous reading (the first reading is
---              its own value), so the running sum is the reading in effect.
+--              its own value), so the running sum is the reading in effect. `flagged` says
+--              whether the reading is flagged (below zero, above capacity): the sweep leaves
+--              the time it is in effect out of the rates. Sessions and stays: null.
 
 with facilities as (
 
@@ -41,6 +43,7 @@ readings as (
         c.facility_id,
         c.zone_id,
         c.ts,
+        c.is_flagged,
         c.occupied - coalesce(
             lag(c.occupied) over (partition by c.facility_id, c.zone_id order by c.ts, c.event_id),
             0
@@ -52,9 +55,12 @@ readings as (
 
 session_changes as (
 
-    select facility_id as subject_id, facility_id, entry_ts as ts, 1 as delta from sessions
+    select
+        facility_id as subject_id, facility_id, entry_ts as ts, 1 as delta,
+        cast(null as boolean) as flagged
+    from sessions
     union all
-    select facility_id, facility_id, exit_ts, -1 from sessions where status = 'CLOSED'
+    select facility_id, facility_id, exit_ts, -1, null from sessions where status = 'CLOSED'
 
 ),
 
@@ -68,11 +74,11 @@ stay_edges as (
 
 stay_changes as (
 
-    select subject_id, facility_id, ts, delta from stay_edges
+    select subject_id, facility_id, ts, delta, cast(null as boolean) as flagged from stay_edges
     union all
-    select facility_id || '/' || zone_id, facility_id, ts, delta from stay_edges
+    select facility_id || '/' || zone_id, facility_id, ts, delta, null from stay_edges
     union all
-    select facility_id, facility_id, ts, delta from stay_edges
+    select facility_id, facility_id, ts, delta, null from stay_edges
 
 ),
 
@@ -83,13 +89,14 @@ reading_changes as (
             as subject_id,
         facility_id,
         ts,
-        delta
+        delta,
+        is_flagged as flagged
     from readings
 
 )
 
-select subject_id, facility_id, ts, delta from session_changes
+select subject_id, facility_id, ts, delta, flagged from session_changes
 union all
-select subject_id, facility_id, ts, delta from stay_changes
+select subject_id, facility_id, ts, delta, flagged from stay_changes
 union all
-select subject_id, facility_id, ts, delta from reading_changes
+select subject_id, facility_id, ts, delta, flagged from reading_changes

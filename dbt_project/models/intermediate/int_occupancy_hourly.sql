@@ -20,6 +20,10 @@
 --   observed_seconds = seconds of the hour at or after the subject's first change and before
 --                      the horizon (3600 for every full hour)
 --   peak_occupied    = highest level in the hour (for counts: the highest reading in effect)
+--   flagged_seconds  = seconds under a flagged count reading (below zero, above capacity):
+--                      left out of observed_seconds, occupied_seconds and peak_occupied, so a
+--                      bad reading is excluded where it holds and never spills into the rates
+--                      of later hours (the raw_* figures keep it)
 -- The changes of one instant are netted (a session is [entry, exit)), so an exit and an
 -- entry at the same second never show a vehicle too many.
 --
@@ -43,7 +47,7 @@
 
 with changes as (
 
-    select subject_id, ts, delta from {{ ref('int_occupancy_changes') }}
+    select subject_id, ts, delta, flagged from {{ ref('int_occupancy_changes') }}
 
 ),
 
@@ -102,8 +106,13 @@ hours as (
 
 opening as (
 
-    -- the level each subject held at `since`: all its older changes, as one change there
-    select subject_id, (select since from recompute) as ts, sum(delta) as delta
+    -- the level each subject held at `since`: all its older changes, as one change there,
+    -- with the flag of the reading then in effect
+    select
+        subject_id,
+        (select since from recompute) as ts,
+        sum(delta) as delta,
+        arg_max(flagged, ts) filter (where flagged is not null) as flagged
     from changes
     where ts < (select since from recompute)
     group by subject_id
@@ -114,16 +123,16 @@ opening as (
 points as (
 
     -- the changes of one instant are netted: a vehicle leaving as another enters is no change
-    select subject_id, ts, sum(delta) as delta
+    select subject_id, ts, sum(delta) as delta, bool_or(flagged) as flagged
     from (
-        select subject_id, ts, delta from changes
+        select subject_id, ts, delta, flagged from changes
         {%- if is_incremental() %}
         where ts >= (select since from recompute)
         union all
-        select subject_id, ts, delta from opening
+        select subject_id, ts, delta, flagged from opening
         {%- endif %}
         union all
-        select subject_id, hour_start, 0 from hours
+        select subject_id, hour_start, 0, null from hours
     )
     group by subject_id, ts
 
@@ -137,6 +146,10 @@ levels as (
         sum(delta) over (
             partition by subject_id order by ts rows between unbounded preceding and current row
         ) as level,
+        -- the flag of the newest reading at or before ts (hour starts carry none)
+        coalesce(last_value(flagged ignore nulls) over (
+            partition by subject_id order by ts rows between unbounded preceding and current row
+        ), false) as is_flagged,
         lead(ts) over (partition by subject_id order by ts) as next_ts
     from points
 
@@ -148,6 +161,7 @@ segments as (
         l.subject_id,
         date_trunc('hour', l.ts) as hour_start,
         l.level as raw_level,
+        l.is_flagged,
         case when s.is_clipped then least(l.level, coalesce(cp.capacity, s.capacity))
             else l.level end as level,
         l.level > coalesce(cp.capacity, s.capacity) as is_over_capacity,
@@ -168,12 +182,13 @@ segments as (
 select
     subject_id,
     hour_start,
-    sum(seconds) as observed_seconds,
-    sum(level * seconds) as occupied_seconds,
-    cast(max(level) as bigint) as peak_occupied,
+    coalesce(sum(seconds) filter (where not is_flagged), 0) as observed_seconds,
+    coalesce(sum(level * seconds) filter (where not is_flagged), 0) as occupied_seconds,
+    cast(max(level) filter (where not is_flagged) as bigint) as peak_occupied,
     sum(raw_level * seconds) as raw_occupied_seconds,
     cast(max(raw_level) as bigint) as raw_peak_occupied,
     coalesce(sum(seconds) filter (where is_over_capacity), 0) as over_capacity_seconds,
+    coalesce(sum(seconds) filter (where is_flagged), 0) as flagged_seconds,
     {{ loaded_at() }} as dbt_loaded_at
 from segments
 group by subject_id, hour_start

@@ -98,9 +98,11 @@ final as (
         d.hours_observed,
         d.observed_seconds,
         d.occupied_seconds,
-        d.occupied_seconds / d.observed_seconds as avg_occupied,
+        case when d.observed_seconds > 0 then d.occupied_seconds / d.observed_seconds end
+            as avg_occupied,
         d.peak_occupied,
-        d.occupied_seconds / d.observed_seconds / d.capacity as occupancy_rate,
+        case when d.observed_seconds > 0 then d.occupied_seconds / d.observed_seconds / d.capacity end
+            as occupancy_rate,
         d.peak_occupied / d.capacity as peak_occupancy_rate,
 
         ---------- flow

@@ -166,9 +166,12 @@ final as (
         capacity,
         observed_seconds,
         occupied_seconds,
-        occupied_seconds / observed_seconds as avg_occupied,
+        -- an hour wholly under flagged readings has no rate (a gap), not a wrong one
+        case when observed_seconds > 0 then occupied_seconds / observed_seconds end
+            as avg_occupied,
         peak_occupied,
-        occupied_seconds / observed_seconds / capacity as occupancy_rate,
+        case when observed_seconds > 0 then occupied_seconds / observed_seconds / capacity end
+            as occupancy_rate,
         peak_occupied / capacity as peak_occupancy_rate,
 
         ---------- flow
@@ -179,10 +182,11 @@ final as (
 
         ---------- quality
         raw_peak_occupied,
-        raw_occupied_seconds / observed_seconds as raw_avg_occupied,
+        raw_occupied_seconds / (observed_seconds + flagged_seconds) as raw_avg_occupied,
         over_capacity_seconds,
         readings,
         flagged_readings,
+        flagged_seconds,
 
         {{ loaded_at() }} as dbt_loaded_at
 

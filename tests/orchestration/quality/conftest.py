@@ -52,7 +52,7 @@ class BadRows:
     negative_revenue: tuple[str, str, str]  # facility, local date, method
     rate_hour: tuple[str, str]  # subject, UTC hour (occupancy_rate 1.4)
     peak_hour: tuple[str, str]  # subject, UTC hour (peak above capacity)
-    flagged_hour: tuple[str, str]  # counted hour, flagged readings, occupancy_rate 1.3 (exempt)
+    flagged_hour: tuple[str, str]  # counted hour wholly under flagged readings: no rate
     missing_hour: tuple[str, str]  # subject, UTC hour deleted
     clear_plate_session: str  # fct_parking_sessions.session_id with plate AB123C
     clear_plate_event: str  # stg_events.event_id with plate 1-ABC-23
@@ -99,8 +99,9 @@ def bad_warehouse(quality_warehouse, tmp_path_factory) -> BadRows:
         )
         flagged_hour = _hour(con, "FAC-003", 30)
         con.execute(
-            "update mart_occupancy_hourly set occupancy_rate = 1.3, peak_occupied = capacity + 9,"
-            f" flagged_readings = 2 {hour_sql}",
+            "update mart_occupancy_hourly set occupancy_rate = null, avg_occupied = null,"
+            " peak_occupied = null, raw_peak_occupied = capacity + 9, observed_seconds = 0,"
+            f" flagged_seconds = 3600, flagged_readings = 2 {hour_sql}",
             flagged_hour,
         )
         missing_hour = _hour(con, "FAC-003", 10)

@@ -131,8 +131,9 @@ def test_occupancy_rate_and_peak_out_of_range_fail(bad, bad_warehouse):
     rows = assert_failed(outcome, "ERROR", rate_subject, rate_hour, "1.4", peak_subject, peak_hour)
     assert outcome.metadata["failing_values"] == 2
     assert outcome.metadata["max_occupancy_rate"] == 1.4
-    # a counted hour with flagged readings is kept as received: exempt, but counted
-    assert outcome.metadata["flagged_hours_out_of_range_exempt"] == 1
+    # an hour wholly under flagged readings has no rate: nothing to fail, but counted
+    assert outcome.metadata["hours_without_rate_all_flagged"] >= 1
+    assert outcome.metadata["flagged_seconds_left_out"] >= 3600
     assert bad_warehouse.flagged_hour[1] not in rows
 
 
