@@ -3,7 +3,9 @@
 Dagster's run-status sensors keep `marts/_status.json` (orchestration/publication.py). When
 a mart's newest build was held back by a failing check, the page reading it still shows the
 last good file, with a warning naming the mart, when it was published and why the newer
-data was held back. The file is small and read again only when it changes.
+data was held back. When only some facilities were held back (a check failed on their rows),
+the warning names them: their figures are the last good ones, the others' are new. The file
+is small and read again only when it changes.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class StaleMart:
     published_at: str | None
     blocked_at: str
     reasons: tuple[str, ...]
+    facilities: tuple[str, ...] = ()  # only these were held back; empty: the whole mart
 
 
 class PublicationStatus:
@@ -52,19 +55,37 @@ class PublicationStatus:
             self._version = version
         return self._status
 
-    def stale(self, marts: tuple[str, ...] | list[str]) -> list[StaleMart]:
-        """Those of `marts` whose newest build was held back."""
+    def stale(self, marts: tuple[str, ...] | list[str], facility: str = "") -> list[StaleMart]:
+        """Those of `marts` whose newest build was held back, wholly or for some facilities
+        (those only when `facility` is empty, for all facilities, or one of them)."""
         entries = self.current().get("marts", {})
-        return [
-            StaleMart(
-                mart=mart,
-                published_at=entry.get("published_at"),
-                blocked_at=entry.get("blocked_at", ""),
-                reasons=tuple(entry.get("blocked_by", [])),
-            )
-            for mart in marts
-            if (entry := entries.get(mart)) and entry.get("current") is False
-        ]
+        found = []
+        for mart in marts:
+            entry = entries.get(mart)
+            if not entry:
+                continue
+            if entry.get("current") is False:
+                found.append(
+                    StaleMart(
+                        mart=mart,
+                        published_at=entry.get("published_at"),
+                        blocked_at=entry.get("blocked_at", ""),
+                        reasons=tuple(entry.get("blocked_by", [])),
+                    )
+                )
+            elif (held := tuple(entry.get("held_facilities") or ())) and (
+                not facility or facility in held
+            ):
+                found.append(
+                    StaleMart(
+                        mart=mart,
+                        published_at=None,
+                        blocked_at=entry.get("published_at") or "",
+                        reasons=tuple(entry.get("held_by", [])),
+                        facilities=held,
+                    )
+                )
+        return found
 
     def checks(self) -> pd.DataFrame:
         """The latest outcome of every check: asset, check, outcome, severity, when."""
@@ -89,6 +110,13 @@ def stale_warning(stale: list[StaleMart]) -> str:
     lines = []
     for item in stale:
         reasons = "; ".join(reason.split(":", 1)[0] for reason in item.reasons) or "unknown"
+        if item.facilities:
+            lines.append(
+                f"- **{item.mart}**: the figures of {', '.join(item.facilities)} are their last "
+                f"good ones: the build of {_when(item.blocked_at)} held them back by "
+                f"data-quality checks ({reasons}); the other facilities' figures are current."
+            )
+            continue
         lines.append(
             f"- **{item.mart}** shows the data published {_when(item.published_at)}: the "
             f"newer build of {_when(item.blocked_at)} was held back by data-quality checks "

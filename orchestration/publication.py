@@ -2,9 +2,10 @@
 
 After every run, each mart the run meant to publish is either current (published now) or
 stale (its last good file stays, and the reasons say why: the failing checks, or an
-upstream failure). The latest outcome of every check is kept too, so the dashboards can show
-check results without opening Dagster. Plain functions, no Dagster imports: the sensors in
-`defs/status.py` feed them.
+upstream failure). A current mart may hold back some facilities (`held_facilities`: their
+last published rows stay) with the checks that held them (`held_by`). The latest outcome of
+every check is kept too, so the dashboards can show check results without opening Dagster.
+Plain functions, no Dagster imports: the sensors in `defs/status.py` feed them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class RunOutcome:
     planned: set[str] = field(default_factory=set)
     published: set[str] = field(default_factory=set)
     checks: list[CheckResult] = field(default_factory=list)
+    held: dict[str, list[str]] = field(default_factory=dict)  # mart -> facilities held back
 
 
 def blocked_reasons(outcome: RunOutcome, mart: str) -> list[str]:
@@ -66,6 +68,10 @@ def merge_status(previous: dict[str, Any], outcome: RunOutcome) -> dict[str, Any
         if mart in outcome.published:
             entry.update(current=True, published_at=outcome.finished_at, blocked_by=[])
             entry.pop("blocked_at", None)
+            held = outcome.held.get(mart, [])
+            entry.update(
+                held_facilities=held, held_by=blocked_reasons(outcome, mart) if held else []
+            )
         else:
             entry.setdefault("published_at", None)
             entry.update(

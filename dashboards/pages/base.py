@@ -92,7 +92,7 @@ class Page(pn.viewable.Viewer):
     def stale_warning(self, *_: object) -> str:
         """Markdown warning that some marts of the page show their last good data, or ""."""
         status = PublicationStatus(self.store.folder)
-        return stale_warning(status.stale(self.marts))
+        return stale_warning(status.stale(self.marts, self.filters.facility))
 
     def chart(self, name: str, plot: object, key: str = "") -> pn.pane.HoloViews:
         """The page's chart `name` showing `plot`, updated in place.

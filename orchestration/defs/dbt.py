@@ -113,6 +113,19 @@ def publish_orders() -> dict[str, list[str]]:
     }
 
 
+@cache
+def _columns() -> dict[str, list[str]]:
+    nodes = json.loads(ensure_manifest(dbt_project).read_text())["nodes"].values()
+    return {
+        node["name"]: list(node["columns"]) for node in nodes if node["resource_type"] == "model"
+    }
+
+
+def mart_columns(mart: str) -> list[str]:
+    """The columns `mart`'s yml documents (every mart documents every column)."""
+    return _columns().get(mart, [])
+
+
 def publish_order(mart: str) -> list[str]:
     """The columns `mart`'s published file is sorted by (none unless its yml says)."""
     return publish_orders().get(mart, [])

@@ -2,8 +2,11 @@
 
 The checks themselves are plain functions in `orchestration/quality/checks.py`; here each one
 becomes an `@asset_check` on a dbt model's asset key (the model name), reading the warehouse
-read-only through the `duckdb` resource. Blocking checks (ERROR) stop the publication of the
-marts downstream; WARN checks only show in the UI. Only `quality_checks` is loaded by
+read-only through the `duckdb` resource. An ERROR check whose failure is about some
+facilities' rows (occupancy in range, vendor feeds, amounts, durations) holds back only those
+facilities: it does not block in Dagster's sense, and the publish step keeps their last
+published rows (`serving.py`). The other ERROR checks (privacy, an empty mart) block the
+mart's publication; WARN checks only show in the UI. Only `quality_checks` is loaded by
 `load_from_defs_folder`.
 """
 
@@ -22,10 +25,13 @@ from dagster_duckdb import DuckDBResource
 from orchestration.quality import checks
 from orchestration.quality.checks import CheckOutcome
 from orchestration.quality.connection import read_only
-from streaming.rules.sessions import DEFAULT_MAX_STAY
 
 _BLOCKS = "Blocking: when it fails, the marts downstream are not published."
 _NOT_BLOCKING = "Not blocking: publication goes on, the failure shows here."
+_HOLDS = (
+    "Holds back the failing facilities: the mart is published with their last published rows "
+    "(none before a first publication) and every other facility's new rows."
+)
 _PRIVACY = (
     "Privacy (Great Expectations): no clear licence plate in {what}. Every `plate*` text column "
     'must hold 20-character upper-case hex pseudonyms (keyed hashes, ARCHITECTURE "Canonical '
@@ -111,8 +117,8 @@ def _vendor_feeds(table: str) -> QualityCheck:
         f"Great Expectations: no facility in {table} is fed by a vendor that lost "
         f"{checks.UNUSABLE_FEED_SHARE:.0%} or more of a day's payloads to the dead-letter table "
         "(garbage, a firmware change). ERROR: that facility's numbers for the day would be too "
-        "low. " + _BLOCKS + " The vendor, day and facilities are listed.",
-        True,
+        "low. " + _HOLDS + " The vendor, day and facilities are listed.",
+        False,
         partial(checks.vendor_feeds_usable, table=table),
     )
 
@@ -148,19 +154,19 @@ def quality_check_specs(
             "no_negative_amounts",
             "Great Expectations: no session has a negative amount_due, amount_paid or leakage. "
             "ERROR: a negative amount is a pricing or matching bug that would distort revenue "
-            "and compliance. " + _BLOCKS + " The failing sessions are listed.",
-            True,
+            "and compliance. " + _HOLDS + " The failing sessions are listed.",
+            False,
             checks.no_negative_session_amounts,
         ),
         QualityCheck(
             "fct_parking_sessions",
             "durations_possible",
-            f"Great Expectations: every CLOSED session lasts between 0 and the matcher's max stay "
-            f"({DEFAULT_MAX_STAY / timedelta(hours=1):g} h; a longer stay is ABANDONED, never "
-            "closed). ERROR: an impossible duration is a clock or matching defect that distorts "
-            "dwell times and revenue. " + _BLOCKS + " The failing sessions are listed.",
-            True,
-            partial(checks.session_durations_possible, max_stay=DEFAULT_MAX_STAY),
+            "Great Expectations: every CLOSED session lasts between 0 and its facility's max stay "
+            "(the estate's max_stay_hours; a longer stay is ABANDONED, never closed). ERROR: an "
+            "impossible duration is a clock or matching defect that distorts dwell times and "
+            "revenue. " + _HOLDS + " The failing sessions are listed.",
+            False,
+            checks.session_durations_possible,
         ),
         _privacy("fct_parking_sessions", ["session_id", "facility_id", "entry_ts"], scan=True),
         _row_count(
@@ -176,9 +182,9 @@ def quality_check_specs(
             "above capacity; kept as received by design) are left out of the rates where they "
             "hold, and counted in the metadata. ERROR: an occupancy above 100% on a manager's "
             "screen is wrong. "
-            + _BLOCKS
+            + _HOLDS
             + " The failing hours are listed (subject, facility, hour).",
-            True,
+            False,
             checks.occupancy_rate_in_range,
         ),
         QualityCheck(
@@ -192,6 +198,17 @@ def quality_check_specs(
             checks.hourly_series_complete,
         ),
         _vendor_feeds("mart_occupancy_hourly"),
+        QualityCheck(
+            "mart_occupancy_daily",
+            "occupancy_rate_in_range",
+            "Great Expectations: every day's occupancy_rate is within 0..1 and its peak_occupied "
+            "within capacity (the one owner of this rule; flagged readings are left out of the "
+            "rates). ERROR: an occupancy above 100% on a manager's screen is wrong. "
+            + _HOLDS
+            + " The failing days are listed (subject, facility, day).",
+            False,
+            checks.daily_occupancy_rate_in_range,
+        ),
         _privacy("mart_occupancy_hourly", ["subject_id", "hour_start_utc"], scan=True),
         _row_count(
             "mart_revenue_daily",
@@ -200,12 +217,14 @@ def quality_check_specs(
         ),
         QualityCheck(
             "mart_revenue_daily",
-            "no_negative_revenue",
-            "Great Expectations: no negative revenue, gross_revenue, refunds, amount_due or "
-            "leakage on any facility-day-method row. ERROR: negative revenue in a manager's report "
-            "is wrong. " + _BLOCKS + " The failing rows are listed (facility, day, method).",
-            True,
-            checks.no_negative_revenue,
+            "no_negative_amounts",
+            "Great Expectations (the one owner of this rule): no negative gross_revenue, refunds, "
+            "amount_due or leakage on any facility-day-method row; net revenue may be negative on "
+            "a refund day. ERROR: a negative taking in a manager's report is wrong. "
+            + _HOLDS
+            + " The failing rows are listed (facility, day, method).",
+            False,
+            checks.no_negative_takings,
         ),
         _vendor_feeds("mart_revenue_daily"),
         _privacy("mart_revenue_daily", ["facility_id", "local_date"], scan=True),

@@ -17,6 +17,7 @@ from orchestration.publication import (
     read_status,
     write_status,
 )
+from orchestration.quality.checks import HELD_FACILITIES
 
 SERVING = "serving"
 
@@ -35,7 +36,14 @@ def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOutcome:
         ]
 
     planned = {_served_mart(e.asset_key) for e in events(event_type.ASSET_MATERIALIZATION_PLANNED)}
-    published = {_served_mart(e.asset_key) for e in events(event_type.ASSET_MATERIALIZATION)}
+    materialized = events(event_type.ASSET_MATERIALIZATION)
+    published = {_served_mart(e.asset_key) for e in materialized}
+    held = {}
+    for event in materialized:
+        value = event.step_materialization_data.materialization.metadata.get(HELD_FACILITIES)
+        facilities = [f.strip() for f in str(value.value).split(",")] if value else []
+        if mart := _served_mart(event.asset_key):
+            held[mart] = [f for f in facilities if f]
     checks = []
     for event in events(event_type.ASSET_CHECK_EVALUATION):
         evaluation = event.asset_check_evaluation_data
@@ -56,6 +64,7 @@ def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOutcome:
         planned=planned - {None},
         published=published - {None},
         checks=checks,
+        held={mart: facilities for mart, facilities in held.items() if facilities},
     )
 
 

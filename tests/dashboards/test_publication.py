@@ -54,3 +54,23 @@ def test_no_status_file_means_nothing_to_say(tmp_path):
     status = PublicationStatus(tmp_path)
     assert status.stale(("mart_occupancy_hourly",)) == []
     assert status.checks().empty
+
+
+def test_a_facility_held_back_is_named_only_where_it_is_shown(tmp_path):
+    failing = CheckResult(
+        "mart_occupancy_hourly", "occupancy_rate_in_range", False, "ERROR", "2 hours"
+    )
+    both = {"mart_occupancy_hourly", "mart_revenue_daily"}
+    run = RunOutcome(
+        "r1", "refresh_marts", "SUCCESS", "2026-11-22T09:00:00+00:00", both, both, [failing],
+        held={"mart_occupancy_hourly": ["FAC-002"]},
+    )  # fmt: skip
+    write_status(tmp_path, merge_status({}, run))
+    status = PublicationStatus(tmp_path)
+    (held,) = status.stale(("mart_occupancy_hourly", "mart_revenue_daily"))
+    assert held.facilities == ("FAC-002",)
+    text = stale_warning([held])
+    assert "FAC-002" in text and "occupancy_rate_in_range" in text and "09:00" in text
+    assert "other facilities' figures are current" in text
+    assert status.stale(("mart_occupancy_hourly",), "FAC-002") == [held]
+    assert status.stale(("mart_occupancy_hourly",), "FAC-001") == []  # not shown there

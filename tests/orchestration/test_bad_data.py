@@ -1,10 +1,10 @@
-"""Bad rows in the lake: the matching checks fail, name the rows, and publication stops.
+"""Bad rows in the lake: the matching checks fail, name the rows, and hold back what is wrong.
 
 A good refresh runs first; then bad rows of every kind are added (a negative payment, a clear
 plate, a count reading far above capacity, more occupied bays than a zone has, an impossible
 stay, a duplicate flood, a vendor sending half garbage) and a second refresh runs. The
-blocked marts keep their last good file, and `marts/_status.json` tells the dashboards which
-ones are stale and why.
+facilities a failure is about keep their last good rows, the others get the new ones, and
+`marts/_status.json` tells the dashboards what is held back and why.
 """
 
 from __future__ import annotations
@@ -231,21 +231,40 @@ def test_the_failing_rows_are_named(bad_run):
     assert "AB****" in text and CLEAR_PLATE not in text  # named, but masked
 
 
-def test_publication_of_the_failing_mart_is_blocked(bad_run):
-    result, *_ = bad_run
-    published = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert "serving/mart_occupancy_hourly" not in published
-    # dbt skips the models built on the failing one, so they are not published either
-    assert "serving/mart_occupancy_daily" not in published
-    # marts whose own checks pass are still published: the block is per mart
-    assert "serving/mart_device_health" in published
+def published_marts(result) -> dict[str, str]:
+    """Published mart -> the facilities its publication held back (comma-separated)."""
+    return {
+        e.asset_key.path[-1]: str(e.materialization.metadata["held_facilities"].value)
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.path[0] == "serving"
+    }
 
 
-def test_blocked_marts_keep_their_last_good_file(bad_run):
-    _, _, data_dir, before = bad_run
+def test_a_failure_about_some_facilities_holds_back_only_those(bad_run):
+    result, injected, *_ = bad_run
+    published = published_marts(result)
+    # more bays than the zone has (FAC-002) and a half-garbage vendor's facilities: held
+    held = set(published["mart_occupancy_hourly"].split(", "))
+    assert injected["facility"] in held
+    assert injected["flagged_reading"] not in held  # its bad reading is left out, not held
+    assert published["mart_revenue_daily"]  # the garbage vendor's facilities
+    assert injected["facility"] in published["mart_occupancy_daily"].split(", ")
+    assert published["fct_parking_sessions"]  # the facility of the ten-day stay
+    # marts whose own checks pass are published whole
+    assert published["mart_device_health"] == ""
+
+
+def test_held_facilities_keep_their_last_good_rows(bad_run):
+    result, _, data_dir, before = bad_run
+    published = published_marts(result)
     for mart in ("mart_occupancy_hourly", "mart_revenue_daily", "fct_parking_sessions"):
-        assert (data_dir / "marts" / f"{mart}.parquet").read_bytes() == before[f"{mart}.parquet"]
-    assert (data_dir / "marts" / "mart_device_health.parquet").exists()
+        held = published[mart].split(", ")
+        sql = "select * from read_parquet(?) where list_contains(?, facility_id) order by all"
+        new = duckdb.execute(sql, [str(data_dir / "marts" / f"{mart}.parquet"), held]).fetchall()
+        old_file = data_dir / f"before-{mart}.parquet"
+        old_file.write_bytes(before[f"{mart}.parquet"])
+        old = duckdb.execute(sql, [str(old_file), held]).fetchall()
+        assert new == old and new, mart
 
 
 def test_the_status_file_says_which_marts_are_stale_and_why(bad_run):
@@ -255,13 +274,13 @@ def test_the_status_file_says_which_marts_are_stale_and_why(bad_run):
     assert status["last_run"]["run_id"] == result.run_id
     assert status["last_run"]["status"] == "FAILURE"
     hourly = marts["mart_occupancy_hourly"]
-    assert hourly["current"] is False and hourly["published_at"] < hourly["blocked_at"]
-    assert any("occupancy_rate_in_range" in reason for reason in hourly["blocked_by"])
-    assert any("vendor_feeds_usable" in reason for reason in hourly["blocked_by"])
+    assert hourly["current"] is True and hourly["held_facilities"]
+    assert any("occupancy_rate_in_range" in reason for reason in hourly["held_by"])
+    assert any("vendor_feeds_usable" in reason for reason in hourly["held_by"])
     sessions = marts["fct_parking_sessions"]
-    assert sessions["current"] is False
-    assert any("durations_possible" in reason for reason in sessions["blocked_by"])
-    assert marts["mart_occupancy_daily"]["current"] is False  # skipped below a failed test
+    assert sessions["current"] is True and sessions["held_facilities"]
+    assert any("durations_possible" in reason for reason in sessions["held_by"])
+    assert marts["mart_occupancy_daily"]["held_facilities"]  # the zone's days above 100 %
     assert marts["mart_device_health"]["current"] is True
     checks = {(c["asset"], c["check"]): c for c in status["checks"]}
     assert checks[("mart_data_quality_daily", "duplicate_share")]["passed"] is False

@@ -86,7 +86,8 @@ def bad_warehouse(quality_warehouse, tmp_path_factory) -> BadRows:
             " from mart_revenue_daily where not is_total order by all limit 1"
         ).fetchone()
         con.execute(
-            "update mart_revenue_daily set revenue = -12.5 where facility_id = ?"
+            "update mart_revenue_daily set revenue = -12.5, gross_revenue = -12.5"
+            " where facility_id = ?"
             " and local_date = ?::date and payment_method = ?",
             list(revenue),
         )

@@ -19,17 +19,18 @@ EXPECTED = {
     ("stg_sessions", "no_clear_plates"): (True, "ERROR"),
     ("stg_anomalies", "no_clear_plates"): (True, "ERROR"),
     ("fct_parking_sessions", "has_rows"): (False, "WARN"),
-    ("fct_parking_sessions", "no_negative_amounts"): (True, "ERROR"),
-    ("fct_parking_sessions", "durations_possible"): (True, "ERROR"),
+    ("fct_parking_sessions", "no_negative_amounts"): (False, "ERROR"),
+    ("fct_parking_sessions", "durations_possible"): (False, "ERROR"),
     ("fct_parking_sessions", "no_clear_plates"): (True, "ERROR"),
     ("mart_occupancy_hourly", "has_rows"): (True, "ERROR"),
-    ("mart_occupancy_hourly", "occupancy_rate_in_range"): (True, "ERROR"),
+    ("mart_occupancy_hourly", "occupancy_rate_in_range"): (False, "ERROR"),
     ("mart_occupancy_hourly", "hourly_series_complete"): (False, "ERROR"),
-    ("mart_occupancy_hourly", "vendor_feeds_usable"): (True, "ERROR"),
+    ("mart_occupancy_hourly", "vendor_feeds_usable"): (False, "ERROR"),
     ("mart_occupancy_hourly", "no_clear_plates"): (True, "ERROR"),
+    ("mart_occupancy_daily", "occupancy_rate_in_range"): (False, "ERROR"),
     ("mart_revenue_daily", "has_rows"): (True, "ERROR"),
-    ("mart_revenue_daily", "no_negative_revenue"): (True, "ERROR"),
-    ("mart_revenue_daily", "vendor_feeds_usable"): (True, "ERROR"),
+    ("mart_revenue_daily", "no_negative_amounts"): (False, "ERROR"),
+    ("mart_revenue_daily", "vendor_feeds_usable"): (False, "ERROR"),
     ("mart_revenue_daily", "no_clear_plates"): (True, "ERROR"),
     ("mart_device_health", "has_rows"): (False, "WARN"),
     ("mart_device_health", "no_clear_plates"): (True, "ERROR"),
@@ -82,7 +83,7 @@ def test_checks_resolve_against_the_dbt_asset_keys(quality_warehouse):
 
 
 def test_direct_invocation_returns_a_passing_result(quality_warehouse):
-    check = find(quality_checks, "mart_revenue_daily", "no_negative_revenue")
+    check = find(quality_checks, "mart_revenue_daily", "no_negative_amounts")
     context = dg.build_asset_check_context(
         resources={"duckdb": DuckDBResource(database=str(quality_warehouse))}
     )
@@ -96,7 +97,7 @@ def test_direct_invocation_returns_a_passing_result(quality_warehouse):
 @pytest.mark.parametrize(
     ("asset", "name", "severity"),
     [
-        ("mart_revenue_daily", "no_negative_revenue", dg.AssetCheckSeverity.ERROR),
+        ("mart_revenue_daily", "no_negative_amounts", dg.AssetCheckSeverity.ERROR),
         ("mart_occupancy_hourly", "occupancy_rate_in_range", dg.AssetCheckSeverity.ERROR),
         ("mart_occupancy_hourly", "hourly_series_complete", dg.AssetCheckSeverity.ERROR),
         ("fct_parking_sessions", "no_clear_plates", dg.AssetCheckSeverity.ERROR),
@@ -129,28 +130,45 @@ def test_freshness_uses_the_given_clock(quality_warehouse):
     assert result.severity == dg.AssetCheckSeverity.WARN
 
 
-def test_a_blocking_failure_stops_publication(bad_warehouse):
-    """Stand-ins for the dbt model and the publish asset: the failing check blocks the latter."""
+def materialize_with_checks(bad_warehouse, mart: str) -> dg.ExecuteInProcessResult:
+    """Stand-ins for the dbt model and its publish asset, with the mart's quality checks."""
 
-    @dg.asset(name="mart_revenue_daily")
-    def revenue() -> None:
+    @dg.asset(name=mart)
+    def model() -> None:
         """Stands for the dbt model (already built in the warehouse)."""
 
-    @dg.asset(deps=[revenue])
-    def publish_revenue() -> None:
+    @dg.asset(deps=[model], name=f"publish_{mart}")
+    def publish() -> None:
         """Stands for the serving asset."""
 
-    key = dg.AssetKey("mart_revenue_daily")
+    key = dg.AssetKey(mart)
     checks = [c for c in quality_checks if spec_of(c).asset_key == key]
-    result = dg.materialize(
-        [revenue, publish_revenue, *checks],
+    return dg.materialize(
+        [model, publish, *checks],
         resources={"duckdb": DuckDBResource(database=str(bad_warehouse.path))},
         raise_on_error=False,
     )
+
+
+def test_a_blocking_failure_stops_publication(bad_warehouse):
+    """A clear plate in the sessions: the privacy check blocks the publish asset."""
+    result = materialize_with_checks(bad_warehouse, "fct_parking_sessions")
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert not evaluations["no_negative_revenue"].passed
-    assert evaluations["has_rows"].passed
-    assert evaluations["no_clear_plates"].passed
+    assert not evaluations["no_clear_plates"].passed
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert dg.AssetKey("mart_revenue_daily") in materialized
-    assert dg.AssetKey("publish_revenue") not in materialized
+    assert dg.AssetKey("fct_parking_sessions") in materialized
+    assert dg.AssetKey("publish_fct_parking_sessions") not in materialized
+
+
+def test_a_failure_about_some_facilities_lets_the_publish_step_hold_them(bad_warehouse):
+    """A negative taking at one facility: the check fails (ERROR) and names the facility, and
+    the publish step still runs, to hold back that facility's rows only (serving.py)."""
+    result = materialize_with_checks(bad_warehouse, "mart_revenue_daily")
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    failed = evaluations["no_negative_amounts"]
+    assert not failed.passed
+    assert failed.severity == dg.AssetCheckSeverity.ERROR
+    facility = bad_warehouse.negative_revenue[0]
+    assert failed.metadata["held_facilities"].value == facility
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert dg.AssetKey("publish_mart_revenue_daily") in materialized
