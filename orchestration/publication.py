@@ -69,9 +69,12 @@ def merge_status(previous: dict[str, Any], outcome: RunOutcome) -> dict[str, Any
             entry.update(current=True, published_at=outcome.finished_at, blocked_by=[])
             entry.pop("blocked_at", None)
             held = outcome.held.get(mart, [])
-            entry.update(
-                held_facilities=held, held_by=blocked_reasons(outcome, mart) if held else []
-            )
+            reasons = [
+                f"{c.check}: {c.description}" if c.description else c.check
+                for c in outcome.checks
+                if held and c.asset == mart and not c.passed
+            ]
+            entry.update(held_facilities=held, held_by=reasons)
         else:
             entry.setdefault("published_at", None)
             entry.update(

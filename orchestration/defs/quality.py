@@ -3,11 +3,11 @@
 The checks themselves are plain functions in `orchestration/quality/checks.py`; here each one
 becomes an `@asset_check` on a dbt model's asset key (the model name), reading the warehouse
 read-only through the `duckdb` resource. An ERROR check whose failure is about some
-facilities' rows (occupancy in range, vendor feeds, amounts, durations) holds back only those
-facilities: it does not block in Dagster's sense, and the publish step keeps their last
-published rows (`serving.py`). The other ERROR checks (privacy, an empty mart) block the
-mart's publication; WARN checks only show in the UI. Only `quality_checks` is loaded by
-`load_from_defs_folder`.
+facilities' rows (occupancy in range, vendor feeds, amounts, durations) names them and reports
+the failure as WARN: it still runs before the publish step (it is blocking), which keeps
+those facilities' last published rows (`serving.py`). The other blocking ERROR checks
+(privacy, an empty mart) stop the mart's publication; WARN checks only show in the UI. Only
+`quality_checks` is loaded by `load_from_defs_folder`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from orchestration.quality.connection import read_only
 _BLOCKS = "Blocking: when it fails, the marts downstream are not published."
 _NOT_BLOCKING = "Not blocking: publication goes on, the failure shows here."
 _HOLDS = (
-    "Holds back the failing facilities: the mart is published with their last published rows "
-    "(none before a first publication) and every other facility's new rows."
+    "Blocking for the failing facilities only: a failure names them and is reported as WARN "
+    "(the run stays green), and the publish step keeps their last published rows (none before "
+    "a first publication) while every other facility's new rows are published."
 )
 _PRIVACY = (
     "Privacy (Great Expectations): no clear licence plate in {what}. Every `plate*` text column "
@@ -64,7 +65,19 @@ def _metadata(outcome: CheckOutcome) -> dict[str, Any]:
 
 
 def to_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
-    """The Dagster result of a check outcome."""
+    """The Dagster result of a check outcome.
+
+    A failure that names its facilities is reported as WARN, so that Dagster does not skip
+    the publish step (which holds back those facilities' rows, `serving.py`); being blocking,
+    the check still runs before that step.
+    """
+    if outcome.facilities:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"Holds back {', '.join(outcome.facilities)}: {outcome.description}",
+            metadata=_metadata(outcome),
+        )
     return dg.AssetCheckResult(
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity(outcome.severity),
@@ -118,7 +131,7 @@ def _vendor_feeds(table: str) -> QualityCheck:
         f"{checks.UNUSABLE_FEED_SHARE:.0%} or more of a day's payloads to the dead-letter table "
         "(garbage, a firmware change). ERROR: that facility's numbers for the day would be too "
         "low. " + _HOLDS + " The vendor, day and facilities are listed.",
-        False,
+        True,
         partial(checks.vendor_feeds_usable, table=table),
     )
 
@@ -155,7 +168,7 @@ def quality_check_specs(
             "Great Expectations: no session has a negative amount_due, amount_paid or leakage. "
             "ERROR: a negative amount is a pricing or matching bug that would distort revenue "
             "and compliance. " + _HOLDS + " The failing sessions are listed.",
-            False,
+            True,
             checks.no_negative_session_amounts,
         ),
         QualityCheck(
@@ -165,7 +178,7 @@ def quality_check_specs(
             "(the estate's max_stay_hours; a longer stay is ABANDONED, never closed). ERROR: an "
             "impossible duration is a clock or matching defect that distorts dwell times and "
             "revenue. " + _HOLDS + " The failing sessions are listed.",
-            False,
+            True,
             checks.session_durations_possible,
         ),
         _privacy("fct_parking_sessions", ["session_id", "facility_id", "entry_ts"], scan=True),
@@ -184,7 +197,7 @@ def quality_check_specs(
             "screen is wrong. "
             + _HOLDS
             + " The failing hours are listed (subject, facility, hour).",
-            False,
+            True,
             checks.occupancy_rate_in_range,
         ),
         QualityCheck(
@@ -206,7 +219,7 @@ def quality_check_specs(
             "rates). ERROR: an occupancy above 100% on a manager's screen is wrong. "
             + _HOLDS
             + " The failing days are listed (subject, facility, day).",
-            False,
+            True,
             checks.daily_occupancy_rate_in_range,
         ),
         _privacy("mart_occupancy_hourly", ["subject_id", "hour_start_utc"], scan=True),
@@ -223,7 +236,7 @@ def quality_check_specs(
             "a refund day. ERROR: a negative taking in a manager's report is wrong. "
             + _HOLDS
             + " The failing rows are listed (facility, day, method).",
-            False,
+            True,
             checks.no_negative_takings,
         ),
         _vendor_feeds("mart_revenue_daily"),

@@ -59,12 +59,13 @@ def publish_asset(mart: str) -> dg.AssetsDefinition:
 
 
 def held_facilities(context: dg.AssetExecutionContext, mart: dg.AssetKey) -> set[str]:
-    """The facilities whose rows the failed ERROR checks of the mart in this run hold back.
+    """The facilities the failed checks of the mart in this run hold back (`held_facilities`).
 
     Raises (the mart is not published) when a failed ERROR check names no facility, or the
     mart has no facility_id column to hold rows back by. Blocking Great Expectations checks
-    stop this step before it starts; dbt tests run inside the dbt step, where a blocking
-    failure would stop every mart, so they are looked at here.
+    that fail with ERROR stop this step before it starts (those naming facilities report WARN,
+    so it runs); dbt tests run inside the dbt step, where a blocking failure would stop every
+    mart, so they are looked at here.
     """
     records = context.instance.all_logs(
         context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
@@ -74,7 +75,7 @@ def held_facilities(context: dg.AssetExecutionContext, mart: dg.AssetKey) -> set
         for record in records
         if (evaluation := record.get_dagster_event().asset_check_evaluation_data).asset_key == mart
         and not evaluation.passed
-        and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        and (_named(evaluation) or evaluation.severity == dg.AssetCheckSeverity.ERROR)
     ]
     whole = sorted(e.check_name for e in failed if not _named(e))
     if whole or (failed and "facility_id" not in mart_columns(mart.path[-1])):

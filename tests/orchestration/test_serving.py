@@ -41,16 +41,16 @@ def test_a_warning_does_not():
     assert held == [set()]
 
 
-def test_an_error_naming_facilities_holds_back_only_those():
+def test_a_failure_naming_facilities_holds_back_only_those():
     metadata = {HELD_FACILITIES: "FAC-001, FAC-004"}
-    result, held = run_with_check(dg.AssetCheckSeverity.ERROR, metadata, "mart_occupancy_hourly")
+    result, held = run_with_check(dg.AssetCheckSeverity.WARN, metadata, "mart_occupancy_hourly")
     assert result.success
     assert held == [{"FAC-001", "FAC-004"}]
 
 
 def test_a_mart_without_facilities_cannot_hold_one_back():
     metadata = {HELD_FACILITIES: "FAC-001"}
-    result, _ = run_with_check(dg.AssetCheckSeverity.ERROR, metadata, "mart_data_quality_daily")
+    result, _ = run_with_check(dg.AssetCheckSeverity.WARN, metadata, "mart_data_quality_daily")
     assert not result.success
 
 
