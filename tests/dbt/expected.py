@@ -11,7 +11,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from parkflow.simulator.catalog import FACILITIES_BY_ID
 
@@ -146,22 +149,53 @@ def count_readings(events: Iterable[Row], facility_id: str) -> list[Row]:
     )
 
 
+def staleness() -> timedelta:
+    """How long a reading (and a facility's data) is in effect: the dbt var `staleness_minutes`."""
+    project = yaml.safe_load(
+        (Path(__file__).parents[2] / "dbt_project" / "dbt_project.yml").read_text()
+    )
+    return timedelta(minutes=project["vars"]["staleness_minutes"])
+
+
+def facility_horizon(events: Iterable[Row], facility_id: str, horizon: datetime) -> datetime:
+    """The facility's own horizon: its newest event plus the staleness limit, at most `horizon`."""
+    newest = max(e["ts"] for e in events if e["facility_id"] == facility_id)
+    return min(newest + staleness(), horizon)
+
+
+def _stale_at(readings: list[Row]) -> list[datetime]:
+    """Where a reading goes stale before the next one (or the feed's end): a gap begins."""
+    limit = staleness()
+    ends = [r["ts"] for r in readings[1:]] + [None]
+    return [
+        r["ts"] + limit
+        for r, following in zip(readings, ends, strict=True)
+        if following is None or following > r["ts"] + limit
+    ]
+
+
 def count_changes(events: Iterable[Row], facility_id: str) -> dict[datetime, int]:
-    """Counting-system readings as net changes (each reading holds until the next)."""
+    """Counting-system readings as net changes (each reading holds until the next, for at most
+    the staleness limit: then a zero change marks the gap, see `count_flags`)."""
     changes: dict[datetime, int] = defaultdict(int)
     previous = 0
-    for reading in count_readings(events, facility_id):
+    readings = count_readings(events, facility_id)
+    for reading in readings:
         changes[reading["ts"]] += reading["occupied"] - previous
         previous = reading["occupied"]
+    for gap in _stale_at(readings):
+        changes[gap] += 0
     return dict(changes)
 
 
 def count_flags(events: Iterable[Row], facility_id: str, capacity: int) -> dict[datetime, bool]:
-    """Reading instant -> flagged: by its device, or below zero, or above `capacity`."""
-    return {
-        r["ts"]: bool(r["flags"]) or r["occupied"] < 0 or r["occupied"] > capacity
-        for r in count_readings(events, facility_id)
+    """Instant -> excluded from then on: a reading flagged by its device, below zero or above
+    `capacity` (or not), and the start of each gap (True)."""
+    readings = count_readings(events, facility_id)
+    flags = {
+        r["ts"]: bool(r["flags"]) or r["occupied"] < 0 or r["occupied"] > capacity for r in readings
     }
+    return {**flags, **dict.fromkeys(_stale_at(readings), True)}
 
 
 # --- money ------------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ def assert_same(mart, computed):
 
 
 def test_gated_occupancy_is_the_sweep_of_session_intervals_clipped_to_capacity(warehouse, lake):
-    _, sessions, horizon = lake
+    events, sessions, horizon = lake
+    horizon = expected.facility_horizon(events, "FAC-001", horizon)
     capacity = FACILITIES_BY_ID["FAC-001"].capacity
     intervals = expected.gated_intervals(sessions, "FAC-001")
     computed = expected.sweep(expected.interval_changes(intervals), horizon, clip=capacity)
@@ -51,6 +52,7 @@ def test_gated_occupancy_is_the_sweep_of_session_intervals_clipped_to_capacity(w
 
 def test_on_street_zone_occupancy_is_the_sweep_of_bay_stays(warehouse, lake):
     events, _, horizon = lake
+    horizon = expected.facility_horizon(events, "FAC-002", horizon)
     stays = expected.bay_stays(e for e in events if e["facility_id"] == "FAC-002")
     for zone in ("Z-01", "Z-02"):
         intervals = [stay for (z, _), found in stays.items() if z == zone for stay in found]
@@ -63,6 +65,7 @@ def test_on_street_zone_occupancy_is_the_sweep_of_bay_stays(warehouse, lake):
 
 def test_counted_occupancy_is_the_time_weighted_mean_of_the_readings(warehouse, lake):
     events, _, horizon = lake
+    horizon = expected.facility_horizon(events, "FAC-003", horizon)
     flags = expected.count_flags(events, "FAC-003", FACILITIES_BY_ID["FAC-003"].capacity)
     assert any(flags.values())  # the feed does send readings above capacity
     computed = expected.sweep(expected.count_changes(events, "FAC-003"), horizon, flagged=flags)

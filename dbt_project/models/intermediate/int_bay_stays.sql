@@ -95,9 +95,10 @@ changes as (
 
 ),
 
-horizon as (
+horizons as (
 
-    select horizon from {{ ref('int_data_horizon') }}
+    -- an ongoing stay is measured to its facility's own horizon (int_facility_horizons)
+    select facility_id, horizon from {{ ref('int_facility_horizons') }}
 
 ),
 
@@ -139,7 +140,7 @@ stays as (
         {{ loaded_at() }} as dbt_loaded_at
 
     from changes as c
-    cross join horizon as h
+    left join horizons as h on h.facility_id = c.facility_id
     left join zones as z on z.facility_id = c.facility_id and z.zone_id = c.zone_id
     left join facilities as f on f.facility_id = c.facility_id
     where c.occupied

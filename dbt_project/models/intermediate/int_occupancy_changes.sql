@@ -12,7 +12,10 @@
 --   counted:   readings, as the difference from the previous reading (the first reading is
 --              its own value), so the running sum is the reading in effect. `flagged` says
 --              whether the reading is flagged (below zero, above capacity): the sweep leaves
---              the time it is in effect out of the rates. Sessions and stays: null.
+--              the time it is in effect out of the rates. A reading is in effect for at most
+--              `staleness_minutes`: when the next one comes later, a flagged zero change at
+--              that point marks the silence as a gap (no figure), never the last value held.
+--              Sessions and stays: null.
 
 with facilities as (
 
@@ -44,6 +47,8 @@ readings as (
         c.zone_id,
         c.ts,
         c.is_flagged,
+        lead(c.ts) over (partition by c.facility_id, c.zone_id order by c.ts, c.event_id)
+            as next_ts,
         c.occupied - coalesce(
             lag(c.occupied) over (partition by c.facility_id, c.zone_id order by c.ts, c.event_id),
             0
@@ -92,6 +97,16 @@ reading_changes as (
         delta,
         is_flagged as flagged
     from readings
+    union all
+    -- where a reading goes stale before the next one (or the feed's end), a gap begins
+    select
+        case when zone_id is null then facility_id else facility_id || '/' || zone_id end,
+        facility_id,
+        ts + interval '{{ var("staleness_minutes") }} minutes',
+        0,
+        true
+    from readings
+    where next_ts is null or next_ts > ts + interval '{{ var("staleness_minutes") }} minutes'
 
 )
 

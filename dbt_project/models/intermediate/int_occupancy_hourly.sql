@@ -15,7 +15,8 @@
 --
 -- A sweep over the changes: the running sum of the deltas is the level (vehicles inside)
 -- from one change to the next; a zero change at every hour start cuts the segments at hour
--- boundaries; the last segment ends at the data horizon. Per hour:
+-- boundaries; the last segment ends at the facility's own horizon (int_facility_horizons:
+-- its newest event plus the staleness limit), so a feed that ended long ago has no hours after. Per hour:
 --   occupied_seconds = sum(level x segment seconds)        (vehicle-seconds)
 --   observed_seconds = seconds of the hour at or after the subject's first change and before
 --                      the horizon (3600 for every full hour)
@@ -51,9 +52,12 @@ with changes as (
 
 ),
 
-horizon as (
+horizons as (
 
-    select horizon from {{ ref('int_data_horizon') }}
+    -- each subject ends at its facility's own horizon (int_facility_horizons)
+    select s.subject_id, h.horizon
+    from {{ ref('int_occupancy_subjects') }} as s
+    inner join {{ ref('int_facility_horizons') }} as h on h.facility_id = s.facility_id
 
 ),
 
@@ -67,7 +71,16 @@ recompute as (
             select min(ts) from {{ ref('stg_events') }}
             where dbt_loaded_at > {{ held }} and event_type in ('bay_status', 'occupancy_count')
         ),
-        (select min(entry_ts) from {{ ref('stg_sessions') }} where dbt_loaded_at > {{ held }})
+        (select min(entry_ts) from {{ ref('stg_sessions') }} where dbt_loaded_at > {{ held }}),
+        -- the last hour held of every subject whose horizon has moved past it
+        (
+            select min(t.last_hour)
+            from (
+                select subject_id, max(hour_start) as last_hour from {{ this }} group by all
+            ) as t
+            inner join horizons as h on h.subject_id = t.subject_id
+            where h.horizon >= t.last_hour + interval 1 hour
+        )
     ), {{ epoch() }})) as since
 
 ),
@@ -80,9 +93,11 @@ subjects as (
         min(c.ts) as first_ts,
         any_value(s.capacity) as capacity,
         any_value(s.timezone) as timezone,
-        any_value(s.subject_kind = 'facility' and s.facility_kind = 'gated') as is_clipped
+        any_value(s.subject_kind = 'facility' and s.facility_kind = 'gated') as is_clipped,
+        any_value(h.horizon) as horizon
     from changes as c
     left join {{ ref('int_occupancy_subjects') }} as s on s.subject_id = c.subject_id
+    inner join horizons as h on h.subject_id = c.subject_id
     group by c.subject_id
 
 ),
@@ -95,11 +110,10 @@ hours as (
         s.subject_id,
         unnest(generate_series(
             date_trunc('hour', {{ first_hour }}),
-            date_trunc('hour', h.horizon),
+            date_trunc('hour', s.horizon),
             interval 1 hour
         )) as hour_start
     from subjects as s
-    cross join horizon as h
 
 ),
 {%- if is_incremental() %}
@@ -165,17 +179,16 @@ segments as (
         case when s.is_clipped then least(l.level, coalesce(cp.capacity, s.capacity))
             else l.level end as level,
         l.level > coalesce(cp.capacity, s.capacity) as is_over_capacity,
-        date_diff('microsecond', l.ts, least(coalesce(l.next_ts, h.horizon), h.horizon))
+        date_diff('microsecond', l.ts, least(coalesce(l.next_ts, s.horizon), s.horizon))
             / 1e6 as seconds
     from levels as l
     inner join subjects as s on s.subject_id = l.subject_id
-    cross join horizon as h
     -- the capacity in force on the local day of the segment (facilities; zones: their bays)
     left join {{ ref('capacity_periods') }} as cp
         on cp.facility_id = l.subject_id
         and cast({{ local_time('l.ts', 's.timezone') }} as date) >= cp.valid_from
         and cast({{ local_time('l.ts', 's.timezone') }} as date) < cp.valid_to
-    where l.ts >= s.first_ts and l.ts <= h.horizon
+    where l.ts >= s.first_ts and l.ts <= s.horizon
 
 )
 
