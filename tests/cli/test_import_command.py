@@ -21,7 +21,8 @@ LATEST = {
 
 
 def rows(data_dir, table: str) -> set[tuple]:
-    return set(duckdb.sql(LATEST[table].format(lake=data_dir / "lake" / "raw")).fetchall())
+    query = LATEST[table].format(lake=data_dir / "lake" / "raw")
+    return set(duckdb.connect().execute(query).fetchall())
 
 
 @pytest.fixture
@@ -66,8 +67,8 @@ def test_import_reports_header_lines_and_unknown_facilities(cli, tmp_path, monke
     assert "payload has a header row but no readings" in result.output
     assert "GONE-9 (1 events)" in result.output
     lake = tmp_path / "data" / "lake" / "raw"
-    dead = duckdb.sql(f"select count(*) from read_parquet('{lake}/deadletter/*/*.parquet')")
-    assert dead.fetchall() == [(2,)]
+    dead = f"select count(*) from read_parquet('{lake}/deadletter/*/*.parquet')"
+    assert duckdb.connect().execute(dead).fetchall() == [(2,)]
 
 
 def test_import_of_a_missing_file_or_an_invalid_estate_is_a_clear_error(cli, tmp_path, monkeypatch):

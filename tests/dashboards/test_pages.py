@@ -261,7 +261,7 @@ def test_data_quality_lists_facilities_missing_from_the_estate(marts_dir, tmp_pa
     marts = tmp_path / "marts"
     shutil.copytree(marts_dir, marts)
     path = marts / "mart_data_quality_daily.parquet"
-    duckdb.sql(
+    duckdb.connect().execute(
         f"""copy (
             select * replace (
                 case when row_number() over (order by date desc, source) = 1 then 17

@@ -260,10 +260,11 @@ def test_held_facilities_keep_their_last_good_rows(bad_run):
     for mart in ("mart_occupancy_hourly", "mart_revenue_daily", "fct_parking_sessions"):
         held = published[mart].split(", ")
         sql = "select * from read_parquet(?) where list_contains(?, facility_id) order by all"
-        new = duckdb.execute(sql, [str(data_dir / "marts" / f"{mart}.parquet"), held]).fetchall()
+        con = duckdb.connect()
+        new = con.execute(sql, [str(data_dir / "marts" / f"{mart}.parquet"), held]).fetchall()
         old_file = data_dir / f"before-{mart}.parquet"
         old_file.write_bytes(before[f"{mart}.parquet"])
-        old = duckdb.execute(sql, [str(old_file), held]).fetchall()
+        old = con.execute(sql, [str(old_file), held]).fetchall()
         assert new == old and new, mart
 
 

@@ -61,7 +61,7 @@ def test_held_facilities_keep_their_last_published_rows(tmp_path):
     con.execute("update m set x = 2")  # a new build: A's rows are wrong
     path, rows = publish_table(con, "m", tmp_path, ["facility_id"], held={"A"})
     assert rows == 2
-    assert duckdb.sql(f"select * from '{path}'").fetchall() == [("A", 1), ("B", 2)]
+    assert con.execute(f"select * from '{path}'").fetchall() == [("A", 1), ("B", 2)]
     # held back before a first publication: nothing of it is published
     path, rows = publish_table(con, "m", tmp_path / "new", held={"A"})
-    assert duckdb.sql(f"select * from '{path}'").fetchall() == [("B", 2)]
+    assert con.execute(f"select * from '{path}'").fetchall() == [("B", 2)]
