@@ -10,8 +10,8 @@
 -- depends_on: {{ ref('stg_events') }}
 -- depends_on: {{ ref('stg_sessions') }}
 
--- How many vehicles each subject held, hour by hour (UTC hours: every facility's zone is a
--- whole number of hours from UTC, so they are also local hours).
+-- How many vehicles each subject held, hour by hour: the local hours of its facility's time
+-- zone (`hour_start`, a UTC instant: on the hour in most zones, half past in Asia/Kolkata).
 --
 -- A sweep over the changes: the running sum of the deltas is the level (vehicles inside)
 -- from one change to the next; a zero change at every hour start cuts the segments at hour
@@ -102,33 +102,42 @@ subjects as (
 
 ),
 
-{%- set first_hour = 'greatest(s.first_ts, (select since from recompute))'
-    if is_incremental() else 's.first_ts' %}
+{%- set first = 'greatest(first_ts, (select since from recompute))'
+    if is_incremental() else 'first_ts' %}
+{%- set tz = "coalesce(timezone, 'UTC')" %}
+subject_hours as (
+
+    -- hours are the subject's local hours (half past in a zone such as Asia/Kolkata)
+    select
+        *,
+        {{ local_hour_start(first, tz) }} as first_hour,
+        {{ local_hour_start('horizon', tz) }} as last_hour
+    from subjects
+
+),
+
 hours as (
 
     select
-        s.subject_id,
-        unnest(generate_series(
-            date_trunc('hour', {{ first_hour }}),
-            date_trunc('hour', s.horizon),
-            interval 1 hour
-        )) as hour_start
-    from subjects as s
+        subject_id,
+        unnest(generate_series(first_hour, last_hour, interval 1 hour)) as hour_start
+    from subject_hours
 
 ),
 {%- if is_incremental() %}
 
 opening as (
 
-    -- the level each subject held at `since`: all its older changes, as one change there,
-    -- with the flag of the reading then in effect
+    -- the level each subject held an hour before `since` (the start of a local hour that
+    -- began up to 59 minutes before it): all its older changes, as one change there, with
+    -- the flag of the reading then in effect
     select
         subject_id,
-        (select since from recompute) as ts,
+        (select since from recompute) - interval 1 hour as ts,
         sum(delta) as delta,
         arg_max(flagged, ts) filter (where flagged is not null) as flagged
     from changes
-    where ts < (select since from recompute)
+    where ts < (select since from recompute) - interval 1 hour
     group by subject_id
 
 ),
@@ -141,7 +150,7 @@ points as (
     from (
         select subject_id, ts, delta, flagged from changes
         {%- if is_incremental() %}
-        where ts >= (select since from recompute)
+        where ts >= (select since from recompute) - interval 1 hour
         union all
         select subject_id, ts, delta, flagged from opening
         {%- endif %}
@@ -173,7 +182,7 @@ segments as (
 
     select
         l.subject_id,
-        date_trunc('hour', l.ts) as hour_start,
+        {{ local_hour_start('l.ts', "coalesce(s.timezone, 'UTC')") }} as hour_start,
         l.level as raw_level,
         l.is_flagged,
         case when s.is_clipped then least(l.level, coalesce(cp.capacity, s.capacity))
@@ -182,13 +191,15 @@ segments as (
         date_diff('microsecond', l.ts, least(coalesce(l.next_ts, s.horizon), s.horizon))
             / 1e6 as seconds
     from levels as l
-    inner join subjects as s on s.subject_id = l.subject_id
+    inner join subject_hours as s on s.subject_id = l.subject_id
     -- the capacity in force on the local day of the segment (facilities; zones: their bays)
     left join {{ ref('capacity_periods') }} as cp
         on cp.facility_id = l.subject_id
         and cast({{ local_time('l.ts', 's.timezone') }} as date) >= cp.valid_from
         and cast({{ local_time('l.ts', 's.timezone') }} as date) < cp.valid_to
     where l.ts >= s.first_ts and l.ts <= s.horizon
+        -- (incremental) not the part of an hour before the first one redone
+        and {{ local_hour_start('l.ts', "coalesce(s.timezone, 'UTC')") }} >= s.first_hour
 
 )
 

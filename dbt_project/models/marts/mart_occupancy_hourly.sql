@@ -41,16 +41,24 @@ subjects as (
 
 ),
 
+time_zones as (
+
+    -- every hour is a local hour of its facility (half past in Asia/Kolkata)
+    select facility_id, timezone from {{ ref('facilities') }}
+
+),
+
 passes as (
 
     select
-        facility_id as subject_id,
-        date_trunc('hour', ts) as hour_start,
-        count(*) filter (where event_type = 'entry') as entries,
-        count(*) filter (where event_type = 'exit') as exits
-    from {{ ref('int_vehicle_passes') }}
+        v.facility_id as subject_id,
+        {{ local_hour_start('v.ts', "coalesce(f.timezone, 'UTC')") }} as hour_start,
+        count(*) filter (where v.event_type = 'entry') as entries,
+        count(*) filter (where v.event_type = 'exit') as exits
+    from {{ ref('int_vehicle_passes') }} as v
+    left join time_zones as f on f.facility_id = v.facility_id
     {%- if is_incremental() %}
-    where ts >= (select since from recompute)
+    where v.ts >= (select since from recompute)
     {%- endif %}
     group by all
 
@@ -60,11 +68,13 @@ passes as (
     if is_incremental() else "" %}
 stays as (
 
-    select facility_id || '/' || zone_id as subject_id, stay_start, stay_end, is_overstay
+    select
+        facility_id || '/' || zone_id as subject_id, facility_id, stay_start, stay_end,
+        is_overstay
     from {{ ref('int_bay_stays') }}
     {{- stays_since }}
     union all
-    select facility_id, stay_start, stay_end, is_overstay
+    select facility_id, facility_id, stay_start, stay_end, is_overstay
     from {{ ref('int_bay_stays') }}
     {{- stays_since }}
 
@@ -73,20 +83,22 @@ stays as (
 stay_starts as (
 
     select
-        subject_id,
-        date_trunc('hour', stay_start) as hour_start,
+        s.subject_id,
+        {{ local_hour_start('s.stay_start', "coalesce(f.timezone, 'UTC')") }} as hour_start,
         count(*) as entries,
-        count(*) filter (where is_overstay) as overstays
-    from stays
+        count(*) filter (where s.is_overstay) as overstays
+    from stays as s
+    left join time_zones as f on f.facility_id = s.facility_id
     group by all
 
 ),
 
 stay_ends as (
 
-    select subject_id, date_trunc('hour', stay_end) as hour_start, count(*) as exits
-    from stays
-    where stay_end is not null
+    select s.subject_id, {{ local_hour_start('s.stay_end', "coalesce(f.timezone, 'UTC')") }} as hour_start, count(*) as exits
+    from stays as s
+    left join time_zones as f on f.facility_id = s.facility_id
+    where s.stay_end is not null
     group by all
 
 ),
@@ -94,14 +106,15 @@ stay_ends as (
 readings as (
 
     select
-        case when zone_id is null then facility_id else facility_id || '/' || zone_id end
+        case when c.zone_id is null then c.facility_id else c.facility_id || '/' || c.zone_id end
             as subject_id,
-        date_trunc('hour', ts) as hour_start,
+        {{ local_hour_start('c.ts', "coalesce(f.timezone, 'UTC')") }} as hour_start,
         count(*) as readings,
-        count(*) filter (where is_flagged) as flagged_readings
-    from {{ ref('int_occupancy_counts') }}
+        count(*) filter (where c.is_flagged) as flagged_readings
+    from {{ ref('int_occupancy_counts') }} as c
+    left join time_zones as f on f.facility_id = c.facility_id
     {%- if is_incremental() %}
-    where ts >= (select since from recompute)
+    where c.ts >= (select since from recompute)
     {%- endif %}
     group by all
 
