@@ -13,7 +13,7 @@ in event-time order and does in one process what the worker does:
    tables beside them, so the next dbt build (or Dagster refresh) publishes the history.
 
 Events carry the import's time as `ingested_at`: the lake says truthfully when ParkFlow
-received them. Everything is held in memory until it is written (about 2 KB an event):
+received them. Everything is held in memory until it is written (about 13 KiB an event at peak):
 import a large history in slices of a few million events (a month of a mid-size city).
 """
 

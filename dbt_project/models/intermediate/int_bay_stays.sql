@@ -11,7 +11,9 @@
 -- reports free. Repeated reports of the same state (heartbeats) change nothing. Two reports
 -- of one bay at the same second are read free first: a car leaving as the next one parks. A stay still
 -- going at the data horizon has no end; it is an overstay once it has lasted longer than the
--- zone's maximum stay.
+-- maximum stay the signs allowed when it began: the zone's restriction window in force at the
+-- stay's local start time (`zone_restrictions`; a window past midnight belongs to the day it
+-- starts), else the zone's max_stay_minutes (none: no limit).
 --
 -- Incremental, per bay (delete+insert on subject_id: every stay of the bays redone). A bay is redone
 -- from `since`: for a bay with reports loaded since the last build, the start of its last
@@ -108,6 +110,12 @@ zones as (
 
 ),
 
+restrictions as (
+
+    select * from {{ ref('zone_restrictions') }}
+
+),
+
 facilities as (
 
     select facility_id, timezone from {{ ref('facilities') }}
@@ -132,9 +140,35 @@ stays as (
         date_diff('second', c.ts, coalesce(c.next_ts, h.horizon)) as observed_duration_s,
 
         ---------- rules
-        z.max_stay_minutes,
-        date_diff('second', c.ts, coalesce(c.next_ts, h.horizon)) > z.max_stay_minutes * 60
-            as is_overstay,
+        coalesce((
+            select min(r.max_stay_minutes)
+            from restrictions as r
+            where r.facility_id = c.facility_id and r.zone_id = c.zone_id and (
+                (
+                    r.start_time < r.end_time
+                    and r.day_of_week = isodow({{ local_time('c.ts', 'f.timezone') }})
+                    and cast({{ local_time('c.ts', 'f.timezone') }} as time) >= r.start_time
+                    and cast({{ local_time('c.ts', 'f.timezone') }} as time) < r.end_time
+                )
+                or (
+                    r.start_time > r.end_time
+                    and (
+                        (
+                            r.day_of_week = isodow({{ local_time('c.ts', 'f.timezone') }})
+                            and cast({{ local_time('c.ts', 'f.timezone') }} as time)
+                                >= r.start_time
+                        )
+                        or (
+                            r.day_of_week = isodow(
+                                {{ local_time('c.ts', 'f.timezone') }} - interval 1 day
+                            )
+                            and cast({{ local_time('c.ts', 'f.timezone') }} as time)
+                                < r.end_time
+                        )
+                    )
+                )
+            )
+        ), z.max_stay_minutes) as max_stay_minutes,
 
         ---------- lineage
         {{ loaded_at() }} as dbt_loaded_at
@@ -145,9 +179,19 @@ stays as (
     left join facilities as f on f.facility_id = c.facility_id
     where c.occupied
 
+),
+
+judged as (
+
+    select
+        * exclude (dbt_loaded_at),
+        observed_duration_s > max_stay_minutes * 60 as is_overstay,
+        dbt_loaded_at
+    from stays
+
 )
 
-select * from stays
+select * from judged
 {%- if is_incremental() %}
 union all by name
 -- the stays of the bays redone that started before `since`, as they were
