@@ -22,6 +22,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -123,7 +124,19 @@ def _as_utc_not_future(value: datetime) -> datetime:
     return value
 
 
+#: What cameras and meters send when they read no plate: treated as no plate at all, so that
+#: every "N/A" is not matched as one vehicle.
+PLACEHOLDER_PLATES = frozenset({"", "NA", "N/A", "UNKNOWN", "NONE", "NULL", "NOPLATE", "?", "0"})
+
+
+def is_placeholder_plate(value: object) -> bool:
+    """Whether a plate field holds a placeholder for "no plate read" (`N/A`, `UNKNOWN`, empty)."""
+    return isinstance(value, str) and normalise_plate(value.strip()) in PLACEHOLDER_PLATES
+
+
 def _plate(value: str) -> str:
+    if is_placeholder_plate(value):
+        raise ValueError("no plate was read (the device sent a placeholder such as N/A)")
     plate = normalise_plate(value)
     if not plate:
         raise ValueError("plate is empty after normalisation")
@@ -142,6 +155,10 @@ Identifier = Annotated[
 ]
 #: A licence plate, normalised to upper case with spaces, dashes and dots removed.
 Plate = Annotated[str, AfterValidator(_plate)]
+#: A plate that may be missing: a placeholder (`N/A`, `UNKNOWN`, empty) is no plate.
+OptionalPlate = Annotated[
+    Plate | None, BeforeValidator(lambda v: None if is_placeholder_plate(v) else v)
+]
 #: A float that is not NaN or infinite (checked in pydantic's core: no Python call per value).
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2, max_digits=12)]
@@ -186,14 +203,15 @@ class ExitEvent(_VehiclePass):
 class PaymentEvent(EventBase):
     """A payment transaction at a pay station, meter or app.
 
-    `plate` is None for anonymous payments (coins at a meter); `paid_until` is the
+    `plate` is None for anonymous payments (coins at a meter, or a placeholder such as
+    `N/A`); `paid_until` is the
     time the paid stay expires, as meters report it. Refunds carry a positive
     amount with status REFUNDED.
     """
 
     event_type: Literal[EventType.PAYMENT] = EventType.PAYMENT
     transaction_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    plate: Plate | None = None
+    plate: OptionalPlate = None
     amount: Money
     currency: Currency
     method: PaymentMethod

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from hypothesis import strategies as st
 
 from parkflow.events import (
+    PLACEHOLDER_PLATES,
     BayStatusEvent,
     EntryEvent,
     ExitEvent,
@@ -19,9 +20,13 @@ _times = st.datetimes(
 )
 _ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,20}", fullmatch=True)
 _floats = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)
+# a read plate: never a placeholder such as NA or UNKNOWN, which means "no plate read"
+_plates = st.from_regex(r"[A-Z0-9]{1,12}", fullmatch=True).filter(
+    lambda plate: plate not in PLACEHOLDER_PLATES
+)
 _common = {"event_id": st.text(min_size=1, max_size=40), "facility_id": _ids, "device_id": _ids,
            "ts": _times, "ingested_at": _times, "source": st.just("vendor_x")}  # fmt: skip
-_passes = {**_common, "plate": st.from_regex(r"[A-Z0-9]{1,12}", fullmatch=True),
+_passes = {**_common, "plate": _plates,
            "plate_confidence": st.floats(0, 1), "gate_id": _ids, "lane": _ids,
            "vehicle_type": st.sampled_from(["CAR", "VAN", "UNKNOWN"]),
            "image_url": st.none() | st.text(max_size=30)}  # fmt: skip
@@ -32,7 +37,7 @@ any_event = st.one_of(
         PaymentEvent,
         **_common,
         transaction_id=st.text(min_size=1, max_size=30),
-        plate=st.none() | st.from_regex(r"[A-Z0-9]{1,12}", fullmatch=True),
+        plate=st.none() | _plates,
         amount=st.decimals(min_value=0, max_value=10**9, places=2),
         currency=st.just("EUR"),
         method=st.sampled_from(["CASH", "CREDIT_CARD"]),

@@ -195,3 +195,20 @@ def test_event_ids_are_uuid5_of_source_and_vendor_key():
 def test_other_offsets_are_normalised():
     event = entry(ts=datetime(2026, 11, 20, 8, 0, tzinfo=timezone(timedelta(hours=-5))))
     assert event.ts == datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("placeholder", ["N/A", "n/a", "UNKNOWN", "", "  ", "none", "?"])
+def test_a_placeholder_plate_is_no_plate(placeholder):
+    """A meter or camera that read no plate says so with a placeholder: a payment then has no
+    plate (not one shared by every such payment), and an entry is rejected with the reason."""
+    when = datetime(2026, 11, 2, tzinfo=UTC)
+    common = {"event_id": "e1", "facility_id": "F", "device_id": "D", "ts": when,
+              "ingested_at": when, "source": "x"}  # fmt: skip
+    payment = PaymentEvent(
+        **common, transaction_id="t1", plate=placeholder, amount="2.00", currency="EUR",
+        method="CASH", status="COMPLETED",
+    )  # fmt: skip
+    assert payment.plate is None
+    with pytest.raises(ValidationError, match="no plate was read"):
+        EntryEvent(**common, plate=placeholder, plate_confidence=0.9, gate_id="G", lane="1")
+    assert PaymentEvent(**{**payment.model_dump(), "plate": "ab-12 cd"}).plate == "AB12CD"
