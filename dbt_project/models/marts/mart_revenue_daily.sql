@@ -38,13 +38,10 @@ by_method as (
 ),
 
 -- every local day of every facility with data, so a day without payments shows 0, not nothing
+-- (from the events: an occupancy problem never holds back revenue)
 facility_days as (
 
-    select distinct
-        facility_id,
-        local_date
-    from {{ ref('mart_occupancy_daily') }}
-    where subject_kind = 'facility'
+    select facility_id, local_date from {{ ref('int_facility_days') }}
     union
     select distinct facility_id, local_date from by_method
 
