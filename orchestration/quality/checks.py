@@ -131,6 +131,35 @@ def row_count(
     )
 
 
+def _rates_in_range(
+    con: duckdb.DuckDBPyConnection, table: str, period: str, metadata: dict[str, Any]
+) -> CheckOutcome:
+    """Rows of an occupancy mart (one per subject and `period`, e.g. "hour_start_utc,
+    hour_start_local") with occupancy_rate outside 0..1 or a peak above capacity."""
+    unit = "hours" if table.endswith("hourly") else "days"
+    df = frame(
+        con,
+        f"""
+        select subject_id, facility_id, facility_kind, {period}, capacity, peak_occupied,
+               occupancy_rate
+        from {table} where occupancy_rate is not null
+        order by subject_id, {period.split(",")[0]}
+        """,
+    )
+    validation = validate(
+        df, f"{table}.occupancy_rate_in_range", suites.occupancy_in_range(), sample_size=len(df)
+    )
+    return _outcome(
+        validation,
+        "ERROR",
+        f"All {len(df)} {unit} have occupancy_rate in 0..1 and peak <= capacity.",
+        f"{unit.capitalize()} with occupancy_rate outside 0..1 or peak above capacity: "
+        f"{_failures(validation)}.",
+        {f"{unit}_checked": len(df), **metadata},
+        by_facility=True,
+    )
+
+
 def occupancy_rate_in_range(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Hours of mart_occupancy_hourly with occupancy_rate outside 0..1 or a peak above capacity.
 
@@ -141,15 +170,6 @@ def occupancy_rate_in_range(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     table = "mart_occupancy_hourly"
     if not _table_exists(con, table):
         return _missing(table, "ERROR")
-    df = frame(
-        con,
-        f"""
-        select subject_id, facility_id, facility_kind, hour_start_utc, hour_start_local,
-               capacity, peak_occupied, occupancy_rate
-        from {table} where occupancy_rate is not null
-        order by subject_id, hour_start_utc
-        """,
-    )
     without_rate, flagged_seconds, clipped, top = con.execute(
         f"""
         select
@@ -160,24 +180,13 @@ def occupancy_rate_in_range(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
         from {table}
         """
     ).fetchone()
-    validation = validate(
-        df, f"{table}.occupancy_rate_in_range", suites.occupancy_in_range(), sample_size=len(df)
-    )
     metadata = {
-        "hours_checked": len(df),
         "max_occupancy_rate": float(top) if top is not None else None,
         "hours_without_rate_all_flagged": int(without_rate),
         "flagged_seconds_left_out": float(flagged_seconds),
         "gated_hours_clipped_to_capacity": int(clipped),
     }
-    return _outcome(
-        validation,
-        "ERROR",
-        f"All {len(df)} hours have occupancy_rate in 0..1 and peak <= capacity.",
-        f"Hours with occupancy_rate outside 0..1 or peak above capacity: {_failures(validation)}.",
-        metadata,
-        by_facility=True,
-    )
+    return _rates_in_range(con, table, "hour_start_utc, hour_start_local", metadata)
 
 
 def daily_occupancy_rate_in_range(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
@@ -185,26 +194,7 @@ def daily_occupancy_rate_in_range(con: duckdb.DuckDBPyConnection) -> CheckOutcom
     table = "mart_occupancy_daily"
     if not _table_exists(con, table):
         return _missing(table, "ERROR")
-    df = frame(
-        con,
-        f"""
-        select subject_id, facility_id, facility_kind, local_date, capacity, peak_occupied,
-               occupancy_rate
-        from {table} where occupancy_rate is not null
-        order by subject_id, local_date
-        """,
-    )
-    validation = validate(
-        df, f"{table}.occupancy_rate_in_range", suites.occupancy_in_range(), sample_size=len(df)
-    )
-    return _outcome(
-        validation,
-        "ERROR",
-        f"All {len(df)} days have occupancy_rate in 0..1 and peak <= capacity.",
-        f"Days with occupancy_rate outside 0..1 or peak above capacity: {_failures(validation)}.",
-        {"days_checked": len(df)},
-        by_facility=True,
-    )
+    return _rates_in_range(con, table, "local_date", {})
 
 
 _MISSING_HOURS = """
