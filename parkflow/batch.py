@@ -39,7 +39,7 @@ from parkflow.estate import Facility, capacities, max_stays, sample_estate
 from parkflow.estate.tables import write_estate_tables
 from parkflow.events import CanonicalEvent, TelemetryEvent, make_event_id
 from parkflow.lake import TABLES, LakeWriter, raw_dir, table_dir, table_files
-from parkflow.parsing import DeadLetter, parse_payload, pseudonymise_plates
+from parkflow.parsing import DeadLetter, FeedClock, parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from parkflow.records import AlertRecord, AnomalyRecord, SessionRecord
 from parkflow.registry import PluginRegistry
@@ -138,15 +138,26 @@ def simulate_payloads(config: SimulationConfig, registry: PluginRegistry) -> Ite
 def deliver(
     payloads: Iterable[Payload], registry: PluginRegistry, hasher: PlateHasher | None
 ) -> Delivered:
-    """Parse every payload with its plugin, pseudonymise plates, dead-letter the rejects."""
+    """Parse every payload with its plugin, pseudonymise plates, dead-letter the rejects (at
+    their place in the feed: the newest event of their vendor parsed before them, as the
+    worker dates them)."""
     delivered = Delivered()
+    clock = FeedClock()
     for payload in payloads:
         delivered.payloads += 1
         result = parse_payload(registry.get(payload.vendor), payload.data)
         if not result.ok:
             reason = result.error or "rejected"
-            delivered.dead_letters.append(dead_letter(payload, reason, mask=hasher is not None))
+            delivered.dead_letters.append(
+                dead_letter(
+                    payload,
+                    reason,
+                    feed_time=clock.feed_time(payload.vendor),
+                    mask=hasher is not None,
+                )
+            )
             continue
+        clock.saw(payload.vendor, result.events)
         events = pseudonymise_plates(result.events, hasher) if hasher else result.events
         delivered.events += [
             event.model_copy(update={"ingested_at": payload.deliver_at}) for event in events
@@ -154,8 +165,16 @@ def deliver(
     return delivered
 
 
-def dead_letter(payload: Payload, reason: str, *, mask: bool = False) -> DeadLetter:
-    """The dead letter of a rejected payload, received when the transport delivered it.
+def dead_letter(
+    payload: Payload,
+    reason: str,
+    *,
+    received_at: datetime | None = None,
+    feed_time: datetime | None = None,
+    mask: bool = False,
+) -> DeadLetter:
+    """The dead letter of a rejected payload, received at `received_at` (default: when the
+    transport delivered it), at `feed_time` in its feed.
 
     The worker identifies a dead letter by its Kafka position, so a corrupted payload sent
     twice is two dead letters. Without Kafka, the delivery time and device key stand in for
@@ -163,7 +182,12 @@ def dead_letter(payload: Payload, reason: str, *, mask: bool = False) -> DeadLet
     `mask` keeps only the payload's shape, as the worker does when plates are hashed.
     """
     letter = DeadLetter.of(
-        payload.vendor, payload.data, reason, received_at=payload.deliver_at, mask=mask
+        payload.vendor,
+        payload.data,
+        reason,
+        received_at=received_at or payload.deliver_at,
+        feed_time=feed_time,
+        mask=mask,
     )
     identity = (payload.deliver_at.isoformat(), payload.key.hex(), letter.dead_letter_id)
     return letter.model_copy(

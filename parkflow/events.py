@@ -32,6 +32,11 @@ from pydantic import (
 
 from parkflow.plates import normalise_plate
 
+#: The version of the canonical contract. Minor versions only add optional fields and enum
+#: values, so payloads valid in an older minor version stay valid (1.1 added split tenders,
+#: OTHER, payment purpose and failure reason, the sign on a bay, and ids with spaces).
+CONTRACT_VERSION = "1.1"
+
 #: Events stamped later than this past the wall clock are rejected as clock errors.
 MAX_CLOCK_SKEW = timedelta(minutes=1)
 
@@ -69,6 +74,10 @@ class PaymentMethod(StrEnum):
     DEBIT_CARD = "DEBIT_CARD"
     MOBILE_PAYMENT = "MOBILE_PAYMENT"
     CASH = "CASH"
+    #: Any other means (voucher, token, account, permit credit): counted apart, never guessed.
+    OTHER = "OTHER"
+    #: Paid with several methods at once (coins and a card): the parts are in `tenders`.
+    SPLIT = "SPLIT"
 
 
 class PaymentStatus(StrEnum):
@@ -78,6 +87,24 @@ class PaymentStatus(StrEnum):
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     REFUNDED = "REFUNDED"
+
+
+class FailureReason(StrEnum):
+    """Why a FAILED payment took no money, where the vendor says."""
+
+    DECLINED = "DECLINED"  # the card or account refused it
+    CANCELLED = "CANCELLED"  # the customer walked away or pressed cancel
+    NOTHING_PURCHASED = "NOTHING_PURCHASED"  # the session ended without time bought
+    ERROR = "ERROR"  # the terminal failed (jam, timeout, communication)
+
+
+class PaymentPurpose(StrEnum):
+    """What a transaction was for: only PARKING is revenue."""
+
+    PARKING = "PARKING"
+    MAINTENANCE = "MAINTENANCE"  # a technician's coin or card test, a cash collection
+    DIAGNOSTIC = "DIAGNOSTIC"  # the terminal's own self-test
+    TEST = "TEST"  # a test transaction at commissioning
 
 
 class QualityFlag(StrEnum):
@@ -149,9 +176,15 @@ def _plate(value: str) -> str:
 UtcTime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 #: A device event time: UTC, and not more than a minute in the future.
 EventTime = Annotated[AwareDatetime, AfterValidator(_as_utc_not_future)]
-#: Ids of facilities, devices, gates, zones and bays: short, no spaces or markup.
+#: Ids of facilities, devices, gates, zones and bays: short, no markup; inner spaces are kept
+#: (real feeds name bays "Bay 12"), leading and trailing ones are not.
 Identifier = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9_.:\- ]*[A-Za-z0-9_.:\-])?$",
+    ),
 ]
 #: A licence plate, normalised to upper case with spaces, dashes and dots removed.
 Plate = Annotated[str, AfterValidator(_plate)]
@@ -200,13 +233,24 @@ class ExitEvent(_VehiclePass):
     event_type: Literal[EventType.EXIT] = EventType.EXIT
 
 
+class Tender(BaseModel):
+    """One part of a split payment: how much was paid with which method."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: PaymentMethod
+    amount: Money
+
+
 class PaymentEvent(EventBase):
     """A payment transaction at a pay station, meter or app.
 
     `plate` is None for anonymous payments (coins at a meter, or a placeholder such as
-    `N/A`); `paid_until` is the
-    time the paid stay expires, as meters report it. Refunds carry a positive
-    amount with status REFUNDED.
+    `N/A`); `paid_until` is the time the paid stay expires, as meters report it. Refunds
+    carry a positive amount with status REFUNDED. A payment made with several methods has
+    method SPLIT and its parts in `tenders` (two or more, adding up to `amount`). Only
+    `purpose` PARKING is revenue: maintenance, diagnostic and test transactions are kept and
+    shown apart. A FAILED payment may say why (`failure_reason`).
     """
 
     event_type: Literal[EventType.PAYMENT] = EventType.PAYMENT
@@ -217,15 +261,57 @@ class PaymentEvent(EventBase):
     method: PaymentMethod
     status: PaymentStatus
     paid_until: UtcTime | None = None
+    tenders: tuple[Tender, ...] = ()
+    purpose: PaymentPurpose = PaymentPurpose.PARKING
+    failure_reason: FailureReason | None = None
+
+    @model_validator(mode="after")
+    def _check_tenders_and_outcome(self) -> PaymentEvent:
+        if self.method is PaymentMethod.SPLIT or self.tenders:
+            if self.method is not PaymentMethod.SPLIT:
+                raise ValueError("tenders are given only with method SPLIT")
+            if len(self.tenders) < 2:
+                raise ValueError("a SPLIT payment needs two or more tenders")
+            if any(t.method is PaymentMethod.SPLIT for t in self.tenders):
+                raise ValueError("a tender cannot itself be SPLIT")
+            total = sum((t.amount for t in self.tenders), Decimal("0"))
+            if total != self.amount:
+                raise ValueError(f"tenders add up to {total}, not the amount {self.amount}")
+        if self.failure_reason is not None and self.status is not PaymentStatus.FAILED:
+            raise ValueError(f"failure_reason is given only with status FAILED, not {self.status}")
+        return self
+
+    @property
+    def is_revenue(self) -> bool:
+        """Whether the transaction counts in revenue (and in what a session paid)."""
+        return self.purpose is PaymentPurpose.PARKING
 
 
 class BayStatusEvent(EventBase):
-    """An on-street bay sensor reported its bay free or occupied."""
+    """An on-street bay sensor reported its bay free or occupied.
+
+    Feeds that know the sign in force on the bay send it: `max_stay_minutes` allowed while
+    the restriction applies, until `restricted_until` (none: all day). Overstays then follow
+    the sign, not the estate's zone rules. `in_violation` is the vendor's own verdict on the
+    stay, where it sends one: it decides over ParkFlow's.
+    """
 
     event_type: Literal[EventType.BAY_STATUS] = EventType.BAY_STATUS
     zone_id: Identifier
     bay_id: Identifier
     occupied: bool
+    max_stay_minutes: Annotated[int, Field(gt=0, le=7 * 24 * 60)] | None = None
+    restricted_until: UtcTime | None = None
+    in_violation: bool | None = None
+
+    @model_validator(mode="after")
+    def _check_restriction(self) -> BayStatusEvent:
+        if self.restricted_until is not None:
+            if self.max_stay_minutes is None:
+                raise ValueError("restricted_until is given only with max_stay_minutes")
+            if self.restricted_until <= self.ts:
+                raise ValueError("restricted_until must be after the event time")
+        return self
 
 
 class OccupancyCountEvent(EventBase):
@@ -296,9 +382,11 @@ _adapter: TypeAdapter[CanonicalEvent] = TypeAdapter(CanonicalEvent)
 _list_adapter: TypeAdapter[list[CanonicalEvent]] = TypeAdapter(list[CanonicalEvent])
 
 
-def _json_default(value: object) -> str:
+def _json_default(value: object) -> str | dict[str, Any]:
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, BaseModel):  # a tender of a split payment
+        return value.__dict__
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

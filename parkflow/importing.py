@@ -4,17 +4,20 @@
 in event-time order and does in one process what the worker does:
 
 1. each payload is parsed by its plugin; a rejected one becomes a dead letter with its reason,
-   dated at its place in the feed (the event time of the payload before it), like the events
-   around it, so a header line in a year-old file does not count against today;
+   received now, at its place in the feed (`feed_time`: the newest event time of its file
+   before it; a header line follows the file's first payload, `parkflow.replay`), so that it
+   counts on the day of the events around it and a header line in a year-old file does not
+   count against today;
 2. plates are pseudonymised with the same key as the worker's;
 3. the session, device and occupancy rules run over the events in event-time order, with the
    estate's capacities and max stays;
 4. events, sessions, anomalies, alerts and dead letters land in the lake, and the estate's
    tables beside them, so the next dbt build (or Dagster refresh) publishes the history.
 
-Events carry the import's time as `ingested_at`: the lake says truthfully when ParkFlow
-received them. Everything is held in memory until it is written (about 13 KiB an event at peak):
-import a large history in slices of a few million events (a month of a mid-size city).
+Events carry the import's time as `ingested_at`, dead letters as `received_at`: the lake says
+truthfully when ParkFlow received them (the marts count such events as backfilled, not late).
+Everything is held in memory until it is written (about 13 KiB an event at peak): import a
+large history in slices of a few million events (a month of a mid-size city).
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ def deliver_parsed(
     received_at: datetime,
     on_payload: Callable[[int], None] | None = None,
 ) -> Delivered:
-    """Events (pseudonymised, received at `received_at`) and dead letters of parsed payloads."""
+    """Events (pseudonymised) and dead letters (at their place in the feed) of parsed payloads,
+    all received at `received_at`."""
     delivered = Delivered()
     for item in parsed:
         payload, result = item.payload, item.result
@@ -75,7 +79,13 @@ def deliver_parsed(
         if on_payload:
             on_payload(len(payload.data) + 1)
         if not result.ok:
-            letter = dead_letter(payload, result.error or "rejected", mask=hasher is not None)
+            letter = dead_letter(
+                payload,
+                result.error or "rejected",
+                received_at=received_at,
+                feed_time=item.feed_time,
+                mask=hasher is not None,
+            )
             delivered.dead_letters.append(letter)
             continue
         events = pseudonymise_plates(result.events, hasher) if hasher else result.events

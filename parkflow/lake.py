@@ -42,7 +42,10 @@ EVENTS = pa.schema(
         ("lane", pa.string()), ("vehicle_type", pa.string()), ("image_url", pa.string()),
         ("transaction_id", pa.string()), ("amount", _MONEY), ("currency", pa.string()),
         ("method", pa.string()), ("status", pa.string()), ("paid_until", _TS),
+        ("tenders", pa.list_(pa.struct([("method", pa.string()), ("amount", _MONEY)]))),
+        ("purpose", pa.string()), ("failure_reason", pa.string()),
         ("zone_id", pa.string()), ("bay_id", pa.string()), ("bay_occupied", pa.bool_()),
+        ("max_stay_minutes", pa.int64()), ("restricted_until", _TS), ("in_violation", pa.bool_()),
         ("occupied", pa.int64()), ("capacity", pa.int64()),
         ("voltage_v", pa.float64()), ("current_a", pa.float64()), ("power_w", pa.float64()),
         ("battery_pct", pa.float64()), ("temperature_c", pa.float64()), ("rssi_dbm", pa.float64()),
@@ -77,10 +80,14 @@ ALERTS = pa.schema(
     ]
 )  # fmt: skip
 
+#: Dead letters, partitioned by `received_at`; `feed_time` (the newest event time its source
+#: had parsed before it, None when none had) dates one as the events around it. Files from
+#: before `feed_time` lack the column: readers take it as null (dbt: union_by_name).
 DEADLETTER = pa.schema(
     [
         ("dead_letter_id", pa.string()), ("source", pa.string()), ("reason", pa.string()),
         ("payload_b64", pa.string()), ("payload_size", pa.int64()), ("received_at", _TS),
+        ("feed_time", _TS),
         ("topic", pa.string()), ("partition", pa.int64()), ("offset", pa.int64()),
     ]
 )  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -66,8 +67,48 @@ def pseudonymise_plates(events: list[CanonicalEvent], hasher: PlateHasher) -> li
     ]
 
 
+def later_of(*times: datetime | None) -> datetime | None:
+    """The latest of `times` that are given (None when none is)."""
+    given = [t for t in times if t is not None]
+    return max(given) if given else None
+
+
+class FeedClock:
+    """Per source, the newest event time parsed so far on one path (a worker's stream, an
+    import's file): the place in its feed of a payload that does not parse, its `feed_time`."""
+
+    __slots__ = ("newest",)
+
+    def __init__(self, newest: Mapping[str, datetime] | None = None) -> None:
+        self.newest: dict[str, datetime] = dict(newest or {})
+
+    def saw(self, source: str, events: Sequence[CanonicalEvent]) -> None:
+        """Note the events parsed from a payload of `source`."""
+        if events:
+            self.advance(source, max(event.ts for event in events))
+
+    def advance(self, source: str, ts: datetime) -> None:
+        """`source` has an event at `ts`."""
+        known = self.newest.get(source)
+        if known is None or ts > known:
+            self.newest[source] = ts
+
+    def update(self, newest: Mapping[str, datetime]) -> None:
+        """Take in another clock's newest times (the payloads parsed after this one's)."""
+        for source, ts in newest.items():
+            self.advance(source, ts)
+
+    def feed_time(self, source: str, since: datetime | None = None) -> datetime | None:
+        """The newest event time of `source`, or `since` if later (None: nothing parsed yet)."""
+        return later_of(self.newest.get(source), since)
+
+
 class DeadLetter(BaseModel):
-    """A payload that could not become canonical events, kept with the reason why."""
+    """A payload that could not become canonical events, kept with the reason why.
+
+    `received_at` is when ParkFlow received it; `feed_time` its place in the feed in event
+    time: the newest event its source had parsed before it on the same path (None when
+    nothing had), so that it counts on the same day as the events around it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -80,6 +121,7 @@ class DeadLetter(BaseModel):
     topic: str | None = None
     partition: int | None = None
     offset: int | None = None
+    feed_time: UtcTime | None = None
 
     @classmethod
     def of(
@@ -93,6 +135,7 @@ class DeadLetter(BaseModel):
         partition: int | None = None,
         offset: int | None = None,
         mask: bool = False,
+        feed_time: datetime | None = None,
     ) -> DeadLetter:
         """A dead letter with a stable id: the Kafka message's position when known (a
         re-delivery is the same dead letter), else the source and the bytes.
@@ -114,6 +157,7 @@ class DeadLetter(BaseModel):
             topic=topic,
             partition=partition,
             offset=offset,
+            feed_time=feed_time,
         )
 
     @property
@@ -122,4 +166,12 @@ class DeadLetter(BaseModel):
         return base64.b64decode(self.payload_b64)
 
 
-__all__ = ["DeadLetter", "ParseResult", "PayloadError", "parse_payload", "pseudonymise_plates"]
+__all__ = [
+    "DeadLetter",
+    "FeedClock",
+    "ParseResult",
+    "PayloadError",
+    "later_of",
+    "parse_payload",
+    "pseudonymise_plates",
+]

@@ -1,9 +1,15 @@
 """Discovery of source plugins through the `parkflow.sources` entry-point group.
 
-Discovery never crashes: an entry point that fails to import, is not a
-`SourcePlugin`, breaks the basic contract, or reuses a name that is already
-taken becomes a `PluginRecord` with a `problem`, and the other plugins load.
-`PARKFLOW_PLUGINS=a,b` restricts loading to the named plugins.
+An entry point names one `SourcePlugin` subclass whose `name` is the entry
+point's name (`acme = "acme:AcmePlugin"`), or a plugin group: a list or tuple of
+`SourcePlugin` subclasses, each registered under its own `name` (the entry
+point's name is then only the package's label, `acme = "acme:PLUGINS"`).
+
+Discovery never crashes: an entry point that fails to import, a class that is not
+a `SourcePlugin`, breaks the basic contract, or reuses a name that is already
+taken becomes a `PluginRecord` with a `problem`, and the other plugins load (the
+other classes of the same group too). `PARKFLOW_PLUGINS=a,b` restricts loading
+to the named plugins (or group labels).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ class UnknownPluginError(LookupError):
 
 @dataclass(frozen=True)
 class PluginRecord:
-    """One registered entry point and what became of it."""
+    """One registered plugin (an entry point, or one class of a group) and what became of it."""
 
     name: str
     entry_point: str
@@ -73,16 +79,50 @@ def contract_problems(plugin_class: object, entry_point_name: str | None = None)
     return problems
 
 
-def _load(entry_point: EntryPoint) -> PluginRecord:
+def _load(entry_point: EntryPoint, only: frozenset[str] | None = None) -> list[PluginRecord]:
+    """The records of one entry point: one plugin class, or one per class of a group.
+
+    With `only`, just the group members named in it: the entry point's own name
+    did not match, so a single class or an import failure yields nothing.
+    """
     package = entry_point.dist.name if entry_point.dist else "?"
     package_version = entry_point.dist.version if entry_point.dist else "?"
-    record = {"name": entry_point.name, "entry_point": entry_point.value, "package": package,
-              "package_version": package_version}  # fmt: skip
+    where = {"package": package, "package_version": package_version}
     try:
-        plugin_class = entry_point.load()
+        target = entry_point.load()
     except Exception as exc:
-        return PluginRecord(**record, problem=f"cannot import: {type(exc).__name__}: {exc}")
-    problems = contract_problems(plugin_class, entry_point.name)
+        if only is not None:
+            return []
+        problem = f"cannot import: {type(exc).__name__}: {exc}"
+        return [PluginRecord(entry_point.name, entry_point.value, **where, problem=problem)]
+    if not isinstance(target, list | tuple):
+        if only is not None:
+            return []
+        return [_record(target, entry_point.name, entry_point.value, where, entry_point.name)]
+    if not target and only is None:
+        problem = "names an empty plugin group (a list or tuple of SourcePlugin classes)"
+        return [PluginRecord(entry_point.name, entry_point.value, **where, problem=problem)]
+    records = []
+    for index, plugin_class in enumerate(target):
+        name = getattr(plugin_class, "name", None)
+        if not (isinstance(name, str) and NAME_PATTERN.match(name)):
+            name = f"{entry_point.name}[{index}]"
+        if only is None or name in only:
+            location = f"{entry_point.value}[{index}]"
+            records.append(_record(plugin_class, name, location, where, None))
+    return records
+
+
+def _record(
+    plugin_class: object,
+    name: str,
+    location: str,
+    where: dict[str, str],
+    entry_point_name: str | None,
+) -> PluginRecord:
+    """Check and instantiate one plugin class; any problem goes into the record."""
+    record = {"name": name, "entry_point": location, **where}
+    problems = contract_problems(plugin_class, entry_point_name)
     if problems:
         return PluginRecord(**record, problem="; ".join(problems))
     try:
@@ -121,16 +161,28 @@ class PluginRegistry:
     def discover(
         cls, *, allowlist: frozenset[str] | None = None, group: str = ENTRY_POINT_GROUP
     ) -> PluginRegistry:
-        """Load every plugin registered under `group` (only `allowlist` ones when given)."""
-        found = entry_points(group=group)
-        if allowlist is not None:
-            found = [ep for ep in found if ep.name in allowlist]
-        return cls.from_entry_points(found)
+        """Load every plugin registered under `group` (only `allowlist` ones when given).
+
+        An allowlisted name is a plugin's or a group's label (the whole group). Entry
+        points not named in it are imported only to find group members named in it.
+        """
+        return cls.from_entry_points(entry_points(group=group), allowlist=allowlist)
 
     @classmethod
-    def from_entry_points(cls, found: Iterable[EntryPoint]) -> PluginRegistry:
-        """Load the given entry points (duplicates and failures become problems)."""
-        return cls(_load(ep) for ep in _ordered(found))
+    def from_entry_points(
+        cls, found: Iterable[EntryPoint], *, allowlist: frozenset[str] | None = None
+    ) -> PluginRegistry:
+        """Load the given entry points, only `allowlist` plugins when given (see `discover`).
+
+        Duplicates and failures become records with a problem.
+        """
+        return cls(
+            record
+            for ep in _ordered(found)
+            for record in _load(
+                ep, None if allowlist is None or ep.name in allowlist else allowlist
+            )
+        )
 
     @classmethod
     def of(cls, *plugins: SourcePlugin) -> PluginRegistry:

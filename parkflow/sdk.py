@@ -13,16 +13,19 @@ A plugin turns the bytes its devices send into canonical events::
 
 `parse` raises `PayloadError` with a reason a person can act on for anything it
 cannot read. The helpers below (`decode_text`, `load_json`, `field`,
-`build_event`, `local_time`) raise it for you. Register the class under the
+`build_event`, `local_time`, and `parse_lines` / `parse_csv_rows` for
+line-oriented formats) raise it for you. Register the class under the
 `parkflow.sources` entry-point group and run `parkflow plugins check`.
 """
 
 from __future__ import annotations
 
+import csv
 import functools
 import inspect
+import io
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -54,6 +57,8 @@ __all__ = [
     "load_json",
     "local_time",
     "make_event_id",
+    "parse_csv_rows",
+    "parse_lines",
     "zone_info",
 ]
 
@@ -94,6 +99,9 @@ class SourcePlugin(ABC):
     description: ClassVar[str] = ""
     #: Event types `simulate` can render; empty when the plugin does not simulate.
     simulates: ClassVar[frozenset[EventType]] = frozenset()
+    #: The header line of a line format, exactly, where it has one: `parkflow import` and
+    #: `parkflow replay`, which send a file line by line, skip it rather than send it alone.
+    header_line: ClassVar[str | None] = None
 
     @abstractmethod
     def parse(self, payload: bytes) -> list[CanonicalEvent]:
@@ -148,6 +156,155 @@ def decode_text(payload: bytes) -> str:
     if not text.strip():
         raise PayloadError("payload is empty")
     return text
+
+
+_EVENT_LISTS = (list, tuple)
+
+
+def parse_lines(
+    payload: bytes,
+    parse_line: Callable[[str], E | Sequence[E]],
+    *,
+    header: str | None = None,
+    max_lines: int = 10_000,
+) -> list[E]:
+    """Parse a line-oriented payload: `parse_line(text)` once per data line.
+
+    Lines end with LF or CRLF; blank lines are skipped, and so is `header` when it
+    is the first non-blank line (anywhere else it is an error). `parse_line`
+    returns one event or a list of events, or raises `PayloadError`: the first bad
+    line rejects the whole payload as `line N: <reason>` (N counts physical lines
+    from 1), so the sender can fix it and re-send the payload as a whole.
+    """
+    lines = decode_text(payload).split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    _check_line_count(len(lines), max_lines)
+    events: list[E] = []
+    header_due = header is not None
+    for number, line in enumerate(lines, 1):
+        if line.endswith("\r"):
+            line = line[:-1]
+        if not line or line.isspace():
+            continue
+        if line == header:
+            if header_due:
+                header_due = False
+                continue
+            raise PayloadError(f"line {number}: {_misplaced_header('line', header)}")
+        header_due = False
+        try:
+            result = parse_line(line)
+        except PayloadError as exc:
+            if header is not None and line.strip().casefold() == header.casefold():
+                raise PayloadError(f"line {number}: {_misplaced_header('line', header)}") from None
+            raise PayloadError(f"line {number}: {exc.reason}") from None
+        if isinstance(result, _EVENT_LISTS):
+            events.extend(result)
+        else:
+            events.append(result)
+    if not events:
+        data = [line for line in lines if not line.isspace() and line]
+        if not data:
+            raise PayloadError("payload is empty")
+        if len(data) == 1 and data[0].removesuffix("\r") == header:
+            raise PayloadError("payload has a header line but no data lines")
+    return events
+
+
+def parse_csv_rows(
+    payload: bytes,
+    parse_row: Callable[[list[str]], E | Sequence[E]],
+    *,
+    header: Sequence[str] | None = None,
+    delimiter: str = ",",
+    max_lines: int = 10_000,
+) -> list[E]:
+    """Parse a CSV payload (standard quoting): `parse_row(fields)` once per data row.
+
+    Like `parse_lines`: LF or CRLF line ends, blank rows skipped, `header` skipped
+    when it is the first row (anywhere else it is an error), and the first bad row
+    rejects the whole payload as `line N: <reason>`, N being the physical line the
+    row ends on (a quoted field may span lines; a quote never closed is reported
+    on the line its row starts). Spaces after a delimiter are ignored.
+    """
+    text = decode_text(payload)
+    _check_line_count(text.count("\n") + (not text.endswith("\n")), max_lines)
+    expected = None if header is None else list(header)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True, strict=True)
+    events: list[E] = []
+    header_due = expected is not None
+    header_seen = data_seen = False
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            problem = _csv_problem(exc)
+            number = start if problem is _UNCLOSED_QUOTE else reader.line_num
+            raise PayloadError(f"line {number}: {problem}") from None
+        if row is None:
+            break
+        if not row or (len(row) == 1 and (not row[0] or row[0].isspace())):
+            continue
+        if row == expected:
+            if header_due:
+                header_due = False
+                header_seen = True
+                continue
+            reason = _misplaced_header("row", delimiter.join(row))
+            raise PayloadError(f"line {reader.line_num}: {reason}")
+        header_due = False
+        data_seen = True
+        try:
+            result = parse_row(row)
+        except PayloadError as exc:
+            if expected is not None and _looks_like_header(row, expected):
+                reason = _misplaced_header("row", delimiter.join(expected))
+                raise PayloadError(f"line {reader.line_num}: {reason}") from None
+            raise PayloadError(f"line {reader.line_num}: {exc.reason}") from None
+        if isinstance(result, _EVENT_LISTS):
+            events.extend(result)
+        else:
+            events.append(result)
+    if not data_seen:
+        if header_seen:
+            raise PayloadError("payload has a header row but no data rows")
+        raise PayloadError("payload is empty")
+    return events
+
+
+def _check_line_count(lines: int, max_lines: int) -> None:
+    if lines > max_lines:
+        raise PayloadError(
+            f"payload has {lines} lines; at most {max_lines} are accepted, split the feed"
+        )
+
+
+def _misplaced_header(kind: str, header: str) -> str:
+    return f"a header {kind} must be exactly {header!r} and come first"
+
+
+def _looks_like_header(row: list[str], header: list[str]) -> bool:
+    """Whether a row is the header apart from case and surrounding spaces."""
+    return len(row) == len(header) and all(
+        got.strip().casefold() == want.casefold() for got, want in zip(row, header, strict=True)
+    )
+
+
+_UNCLOSED_QUOTE = "a quoted field is never closed (unbalanced '\"')"
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """The csv module's complaint in words a feed operator can act on."""
+    message = str(exc)
+    if "new-line character" in message:
+        return "a line break (CR) inside an unquoted field; lines must end with LF or CRLF"
+    if "end of data" in message:
+        return _UNCLOSED_QUOTE
+    if "field limit" in message:
+        return f"a field is longer than {csv.field_size_limit()} characters"
+    return f"not valid CSV: {message}"
 
 
 def load_json(payload: bytes) -> Any:
@@ -216,7 +373,9 @@ def describe_validation_error(exc: ValidationError) -> str:
         if error["type"] in {"missing", "json_invalid", "json_type"}:
             problems.append(f"{location}: {message}")
             continue
-        if _is_plate(error["loc"]):  # personal data: a reason lands in the dead letters
+        if not error["loc"] or _is_plate(error["loc"]):
+            # personal data: a reason lands in the dead letters, and a whole-event check's
+            # input is every field, the plate too
             problems.append(f"{location}: {message} (value not shown: it may be a plate)")
             continue
         given = error.get("input")

@@ -3,9 +3,9 @@
 `Normalizer.normalize` parses each payload with its vendor's plugin (`parse_payload`
 never raises), pseudonymises the plates, keys and encodes every event, and returns
 plain bytes and counts: the records for parking.events and parking.occupancy, the
-events' JSON lines for the lake, and the payloads it rejected. The agent only sends
-and lands them, so the parsing can run in a process of its own (`streaming/parsers.py`)
-and the result crosses back cheaply.
+events' JSON lines for the lake, and the payloads it rejected with their place in the
+feed (`Rejected.feed_time`). The agent only sends and lands them, so the parsing can run
+in a process of its own (`streaming/parsers.py`) and the result crosses back cheaply.
 
 A parking.events record carries up to `EVENTS_RECORD_LINES` events of one partition as
 JSON lines, in order: each event goes to the partition of its key (`streaming.keys`), as
@@ -18,11 +18,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
 
 from parkflow.events import EventType, event_to_json
 from parkflow.kafka import KeyPartitioner
 from parkflow.lake import EventLines
-from parkflow.parsing import parse_payload, pseudonymise_plates
+from parkflow.parsing import FeedClock, parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from parkflow.registry import PluginRegistry
 from streaming.keys import partition_key
@@ -37,6 +39,16 @@ EVENTS_RECORD_LINES = 500
 
 #: A payload as the agent hands it over: (vendor, bytes).
 Payload = tuple[str, bytes]
+
+
+class Rejected(NamedTuple):
+    """A payload that did not parse: its index in the batch, why, and its place in the feed
+    (the newest event time of its vendor parsed before it in the batch; None: none was)."""
+
+    index: int
+    reason: str
+    vendor: str
+    feed_time: datetime | None
 
 
 @dataclass(slots=True)
@@ -55,8 +67,10 @@ class NormalizedBatch:
     event_types: Counter[str] = field(default_factory=Counter)
     #: payloads that gave events, by vendor
     parsed: Counter[str] = field(default_factory=Counter)
-    #: (index of the payload in the batch, reason) of the payloads that did not parse
-    rejected: list[tuple[int, str]] = field(default_factory=list)
+    #: the payloads that did not parse
+    rejected: list[Rejected] = field(default_factory=list)
+    #: the newest event time parsed per vendor (`FeedClock.newest`)
+    newest: dict[str, datetime] = field(default_factory=dict)
 
     def extend(self, later: NormalizedBatch, offset: int) -> None:
         """Append the result of the payloads that followed (the first at index `offset`)."""
@@ -67,7 +81,13 @@ class NormalizedBatch:
             self.lake[group] = self.lake[group] + b"\n" + block if group in self.lake else block
         self.event_types += later.event_types
         self.parsed += later.parsed
-        self.rejected += [(offset + index, reason) for index, reason in later.rejected]
+        clock = FeedClock(self.newest)  # a later part's rejects follow this part's events
+        self.rejected += [
+            r._replace(index=offset + r.index, feed_time=clock.feed_time(r.vendor, r.feed_time))
+            for r in later.rejected
+        ]
+        clock.update(later.newest)
+        self.newest = clock.newest
 
 
 class Normalizer:
@@ -89,15 +109,18 @@ class Normalizer:
         counted: dict[str, list[bytes]] = defaultdict(list)  # facility -> its events' JSON
         sent: dict[int, list[bytes]] = defaultdict(list)  # partition -> its events' JSON
         partition_of = self.partitioner
+        clock = FeedClock()
         for index, (vendor, payload) in enumerate(payloads):
             parsed = parse_payload(
                 self.plugins.get(vendor), payload, max_bytes=self.max_payload_bytes
             )
             if parsed.error is not None:
-                result.rejected.append((index, parsed.error))
+                feed_time = clock.feed_time(vendor)
+                result.rejected.append(Rejected(index, parsed.error, vendor, feed_time))
                 continue
             result.parsed[vendor] += 1
             events = parsed.events
+            clock.saw(vendor, events)
             if self.hasher is not None:
                 events = pseudonymise_plates(events, self.hasher)
             for event in events:
@@ -108,6 +131,7 @@ class Normalizer:
                     counted[event.facility_id].append(encoded)
                 result.event_types[event.event_type.value] += 1
         result.event_count = lines.count
+        result.newest = clock.newest
         result.lake = lines.joined()
         result.events = [
             (partition, b"\n".join(encoded[start : start + EVENTS_RECORD_LINES]))

@@ -27,7 +27,7 @@ from faust.exceptions import ProducerSendError
 from faust.web import Request, Response, View
 
 from parkflow.kafka import DEADLETTER_TOPIC, raw_topic
-from parkflow.parsing import DeadLetter, parse_payload
+from parkflow.parsing import DeadLetter, FeedClock, parse_payload
 from parkflow.records import AlertState
 from parkflow.registry import UnknownPluginError
 from streaming import metrics
@@ -48,6 +48,8 @@ BULK_CONTENT_TYPE = "application/json"
 BROKER_ERRORS = (TimeoutError, OSError, KafkaError, ProducerSendError)
 #: Seconds a client is told to wait before it retries after a 503.
 RETRY_AFTER_S = 5
+#: Per vendor, the newest event time accepted over HTTP: where a rejected payload is in its feed.
+ingest_clock = FeedClock()
 
 
 def _now() -> datetime:
@@ -132,6 +134,7 @@ async def _accept(vendor: str, payload: bytes, acks: list[asyncio.Future]) -> st
             result.error,
             topic=f"http:/ingest/{vendor}",
             mask=settings.hash_plates,
+            feed_time=ingest_clock.feed_time(vendor),
         )
         await app.send(
             DEADLETTER_TOPIC,
@@ -142,6 +145,7 @@ async def _accept(vendor: str, payload: bytes, acks: list[asyncio.Future]) -> st
         )
         metrics.inc("parkflow_payloads_total", vendor=vendor, outcome="http_rejected")
         return result.error
+    ingest_clock.saw(vendor, result.events)
     acks.append(await app.send(raw_topic(vendor), key=None, value=payload, value_serializer="raw"))
     return None
 

@@ -12,11 +12,15 @@ from dashboards.pages.base import Page
 
 #: The same limit as the Dagster check `dead_letter_share` (a WARN above it).
 DEAD_LETTER_LIMIT = 0.10
+#: The dbt vars `late_delivery_minutes` and `backfill_after_hours` (dbt_project.yml): an event
+#: received later than the first after its event time is late, later than the second backfilled.
+LATE_AFTER_MINUTES = 5
+BACKFILL_AFTER_HOURS = 24
 
 DAILY_SQL = """
 select date, source, rows_landed, events, duplicate_rows, flagged_events, late_events,
-       invalid_payments, unregistered_events, dead_letters, dead_letter_share, anomalies,
-       unmatched_exits, unmatched_payments, abandoned_sessions
+       backfilled_events, invalid_payments, unregistered_events, dead_letters, dead_letter_share,
+       anomalies, unmatched_exits, unmatched_payments, abandoned_sessions
 from mart_data_quality_daily
 where date between $start and $end
 order by date, source
@@ -91,7 +95,18 @@ class DataQualityPage(Page):
             ),
             ui.kpi("Duplicates", fmt.number(daily["duplicate_rows"].sum()), "landed twice"),
             ui.kpi("Anomalies", fmt.number(daily["anomalies"].sum()), "from session matching"),
-            ui.kpi("Late events", fmt.number(daily["late_events"].sum())),
+            ui.kpi(
+                "Late events",
+                fmt.number(daily["late_events"].sum()),
+                f"received {LATE_AFTER_MINUTES} min to {BACKFILL_AFTER_HOURS} h after the event",
+                slug="late",
+            ),
+            ui.kpi(
+                "Backfilled",
+                fmt.number(daily["backfilled_events"].sum()),
+                f"received over {BACKFILL_AFTER_HOURS} h later: history loaded since, not late",
+                slug="backfilled",
+            ),
             ui.kpi(
                 "Unregistered",
                 fmt.number(daily["unregistered_events"].sum()),
@@ -205,6 +220,7 @@ class DataQualityPage(Page):
                 "duplicate_rows": "Duplicates",
                 "flagged_events": "Flagged",
                 "late_events": "Late",
+                "backfilled_events": "Backfilled",
                 "invalid_payments": "Invalid payments",
                 "unregistered_events": "Unregistered",
                 "dead_letters": "Dead letters",

@@ -123,14 +123,25 @@ def _privacy(table: str, ids: list[str], *, scan: bool) -> QualityCheck:
     )
 
 
+#: How mart_data_quality_daily dates what the dead-letter checks compare.
+_FEED_DAYS = (
+    "Days are UTC days of event time: a dead letter counts on the day of its place in the feed "
+    "(the newest event of its vendor before it), so loading history does not count against "
+    "today."
+)
+
+
 def _vendor_feeds(table: str) -> QualityCheck:
     return QualityCheck(
         table,
         "vendor_feeds_usable",
-        f"Great Expectations: no facility in {table} is fed by a vendor that lost "
-        f"{checks.UNUSABLE_FEED_SHARE:.0%} or more of a day's payloads to the dead-letter table "
-        "(garbage, a firmware change). ERROR: that facility's numbers for the day would be too "
-        "low. " + _HOLDS + " The vendor, day and facilities are listed.",
+        f"Great Expectations: no facility in {table} was fed on a day by a vendor that lost "
+        f"{checks.UNUSABLE_FEED_SHARE:.0%} or more of that day's payloads (and at least "
+        f"{checks.UNUSABLE_FEED_MIN_DEAD_LETTERS}) to the dead-letter table (garbage, a firmware "
+        "change). ERROR: the numbers of the facilities it fed that day would be too low. "
+        + _HOLDS
+        + " The vendor, day and facilities are listed. "
+        + _FEED_DAYS,
         True,
         partial(checks.vendor_feeds_usable, table=table),
     )
@@ -259,7 +270,8 @@ def quality_check_specs(
             f"rejected / all its payloads) is below {dead_letter_threshold:.0%}. WARN: a vendor "
             f"sending bad payloads needs attention, but what was parsed is right. "
             + _NOT_BLOCKING
-            + " The failing vendor-days are listed.",
+            + " The failing vendor-days are listed. "
+            + _FEED_DAYS,
             False,
             partial(checks.dead_letter_share, threshold=dead_letter_threshold),
         ),

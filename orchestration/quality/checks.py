@@ -23,6 +23,9 @@ from orchestration.quality.report import markdown_table, mask_plate
 Severity = Literal["ERROR", "WARN"]
 DEFAULT_DEAD_LETTER_THRESHOLD = 0.10
 UNUSABLE_FEED_SHARE = 0.25  # a vendor-day losing this share of its payloads is not usable
+#: ... when it lost at least this many: a few bad rows of a small day are shown (the WARN
+#: dead-letter share), not a reason to hold a facility's numbers back
+UNUSABLE_FEED_MIN_DEAD_LETTERS = 20
 DEFAULT_DUPLICATE_THRESHOLD = 0.10
 DEFAULT_FRESHNESS = timedelta(hours=6)  # dbt's source freshness errors after 6 h as well
 #: Metadata key of a failed check (and of a publication): the facilities it holds back.
@@ -350,28 +353,33 @@ def duplicate_share(
 _UNUSABLE_FEEDS = """
 with shares as (
     select date, source, dead_letters, events, dead_letter_share
-    from mart_data_quality_daily where dead_letter_share >= ?
+    from mart_data_quality_daily where dead_letter_share >= ? and dead_letters >= ?
 ),
-fed as (select distinct source, facility_id from stg_events)
+-- the facilities the vendor fed that day: their numbers of the day are the incomplete ones
+fed as (select distinct source, lake_date as date, facility_id from stg_events)
 select s.date, s.source, f.facility_id, s.events, s.dead_letters, s.dead_letter_share
-from shares s join fed f using (source)
+from shares s join fed f using (source, date)
 where f.facility_id in (select facility_id from {table})
 order by s.date, s.source, f.facility_id
 """
 
 
 def vendor_feeds_usable(
-    con: duckdb.DuckDBPyConnection, table: str, threshold: float = UNUSABLE_FEED_SHARE
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    threshold: float = UNUSABLE_FEED_SHARE,
+    min_dead_letters: int = UNUSABLE_FEED_MIN_DEAD_LETTERS,
 ) -> CheckOutcome:
-    """No facility in `table` is fed by a vendor that lost `threshold` or more of a day's payloads.
+    """No facility in `table` was fed on a day by a vendor that lost `threshold` or more of
+    that day's payloads (and at least `min_dead_letters` of them).
 
     A vendor whose plugin rejects a quarter of its payloads (garbage, a firmware change) leaves
-    its facilities' counts and revenue for that day too low, so the mart is not published.
+    the counts and revenue of the facilities it fed that day too low: they are held back.
     """
     for needed in (table, "mart_data_quality_daily", "stg_events"):
         if not _table_exists(con, needed):
             return _missing(needed, "ERROR")
-    df = frame(con, _UNUSABLE_FEEDS.format(table=table), [threshold])
+    df = frame(con, _UNUSABLE_FEEDS.format(table=table), [threshold, min_dead_letters])
     validation = validate(df, f"{table}.vendor_feeds_usable", suites.no_rows())
     return _outcome(
         validation,
@@ -380,7 +388,11 @@ def vendor_feeds_usable(
         f"{df['source'].nunique()} vendor(s) lost >= {threshold:.0%} of their payloads on "
         f"{df['date'].nunique()} day(s): the numbers of {df['facility_id'].nunique()} "
         "facility(ies) are incomplete.",
-        {"threshold": threshold, "facility_days": len(df)},
+        {
+            "threshold": threshold,
+            "min_dead_letters": min_dead_letters,
+            "facility_days": len(df),
+        },
         failing_rows=df,
         by_facility=True,
     )

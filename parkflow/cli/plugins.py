@@ -12,6 +12,7 @@ from rich.table import Table
 from parkflow.cli.console import console, fail
 from parkflow.registry import PluginRegistry, UnknownPluginError, discover_plugins
 from parkflow.scaffold import ScaffoldError, create_plugin_package
+from parkflow.sdk import SourcePlugin
 
 app = typer.Typer(help="Vendor source plugins: list, check, scaffold.", no_args_is_help=True)
 
@@ -47,19 +48,26 @@ def list_plugins(
     console.print(table)
 
 
-def _selected(registry: PluginRegistry, name: str | None) -> list:
-    if name is None:
+def _selected(registry: PluginRegistry, names: list[str]) -> list[SourcePlugin]:
+    """The loaded plugins named (all when none); fails on names that are not installed."""
+    if not names:
         return list(registry)
-    try:
-        return [registry.get(name)]
-    except UnknownPluginError as exc:
-        problem = next((r.problem for r in registry.problems if r.name == name), None)
-        fail(f"plugin {name!r} did not load: {problem}" if problem else str(exc))
+    broken = {record.name for record in registry.problems}
+    unknown = [name for name in names if name not in registry and name not in broken]
+    if len(unknown) == 1:
+        fail(str(UnknownPluginError(unknown[0], registry.names())))
+    if unknown:
+        listed = ", ".join(repr(name) for name in unknown)
+        fail(f"unknown vendor plugins {listed} (installed: {', '.join(registry.names())})")
+    return [registry.get(name) for name in names if name in registry]
 
 
 @app.command("check")
 def check(
-    name: Annotated[str | None, typer.Argument(help="Plugin to check; all when omitted.")] = None,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Plugins to check, e.g. paymaster citycount; all when omitted."),
+    ] = None,
     examples: Annotated[int, typer.Option(min=1, help="Payloads per fuzz check.")] = 300,
     seed: Annotated[int, typer.Option(help="Fuzzing seed.")] = 0,
 ) -> None:
@@ -67,10 +75,14 @@ def check(
     from parkflow.testing import check_plugin  # imports hypothesis: only when checking
 
     registry = discover_plugins()
-    failed = [record for record in registry.problems if name in (None, record.name)]
+    wanted = list(dict.fromkeys(names or ()))
+    plugins = _selected(registry, wanted)
+    failed: list[object] = [
+        record for record in registry.problems if not wanted or record.name in wanted
+    ]
     for record in failed:
         console.print(f"[red]FAIL[/] {record.name} ({record.package}): {record.problem}")
-    for plugin in _selected(registry, name):
+    for plugin in plugins:
         with console.status(f"checking {plugin.name}..."):
             report = check_plugin(plugin, fuzz_examples=examples, seed=seed)
         table = Table(title=f"{plugin.name} — {plugin.vendor}", title_justify="left")

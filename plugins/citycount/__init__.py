@@ -47,9 +47,9 @@ from parkflow.sdk import (
     PayloadError,
     SourcePlugin,
     build_event,
-    decode_text,
     local_time,
     make_event_id,
+    parse_csv_rows,
     zone_info,
 )
 
@@ -93,6 +93,7 @@ class CityCountPlugin(SourcePlugin):
     name = "citycount"
     vendor = "CityCount"
     content_type = "text/csv"
+    header_line = _HEADER_TEXT
     description = (
         "City car-park counting systems publishing vehicles inside and capacity every few minutes."
     )
@@ -113,35 +114,7 @@ class CityCountPlugin(SourcePlugin):
 
     def parse(self, payload: bytes) -> list[CanonicalEvent]:
         """CSV rows of counts -> occupancy count events (one bad row rejects them all)."""
-        text = decode_text(payload)
-        lines = text.count("\n") + (not text.endswith("\n"))
-        if lines > MAX_LINES:
-            raise PayloadError(
-                f"payload has {lines} lines; at most {MAX_LINES} are accepted, split the feed"
-            )
-        reader = csv.reader(io.StringIO(text), skipinitialspace=True, strict=True)
-        events: list[CanonicalEvent] = []
-        first = True
-        while True:
-            try:
-                row = next(reader, None)
-            except csv.Error as exc:
-                raise PayloadError(f"line {reader.line_num}: {_csv_problem(exc)}") from None
-            if row is None:
-                break
-            if not row or (len(row) == 1 and row[0].isspace()):
-                continue
-            if first:
-                first = False
-                if row == HEADER:
-                    continue
-            try:
-                events.append(self._event(row))
-            except PayloadError as exc:
-                raise PayloadError(f"line {reader.line_num}: {exc.reason}") from None
-        if not events:
-            raise PayloadError("payload has a header row but no readings")
-        return events
+        return parse_csv_rows(payload, self._event, header=HEADER, max_lines=MAX_LINES)
 
     def _event(self, row: list[str]) -> OccupancyCountEvent:
         """One CSV row -> an occupancy count event."""
@@ -229,13 +202,3 @@ class CityCountPlugin(SourcePlugin):
                 )
             )
         return buffer.getvalue().encode()
-
-
-def _csv_problem(exc: csv.Error) -> str:
-    """The csv module's complaint in words a feed operator can act on."""
-    message = str(exc)
-    if "new-line character" in message:
-        return "a line break (CR) inside an unquoted field; lines must end with LF or CRLF"
-    if "end of data" in message:
-        return "a quoted field is never closed (unbalanced '\"')"
-    return f"not valid CSV: {message}"

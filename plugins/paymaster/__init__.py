@@ -12,7 +12,10 @@ A street meter paid in coins leaves the plate empty and reports until when the
 stay is paid: `...;7731;;;200;EUR;CA;OK;19.11.2026 10:02:40`.
 
 - `record`: `PAY` a payment, `REF` a refund of an earlier payment (status must
-  be `OK`; it becomes status REFUNDED and the amount stays positive).
+  be `OK`; it becomes status REFUNDED and the amount stays positive). `MNT`
+  (a technician's maintenance or cash-collection transaction), `DIA` (the
+  terminal's self-test) and `TST` (a commissioning test) are kept as payments
+  that are no revenue (purpose MAINTENANCE, DIAGNOSTIC, TEST).
 - `terminal` -> device_id, `facility` -> facility_id.
 - `local_time` and `paid_until_local`: wall-clock `DD.MM.YYYY HH:MM:SS` in the
   IANA time zone `tz` (e.g. Europe/Amsterdam, Europe/London). `paid_until_local`
@@ -25,7 +28,12 @@ stay is paid: `...;7731;;;200;EUR;CA;OK;19.11.2026 10:02:40`.
   (coins at a meter).
 - `amount_cents`: non-negative whole number of cents -> amount with 2 decimals.
 - `currency`: ISO 4217 code. `method`: `CC` credit card, `DC` debit card, `MP`
-  mobile payment, `CA` cash. `status`: `OK` completed, `PD` pending, `KO` failed.
+  mobile payment, `CA` cash, `OT` other (voucher, token, account). A payment split
+  between methods lists its parts with their cents, `CA:150+CC:200`, which must
+  add up to `amount_cents` (method SPLIT, the parts in `tenders`).
+- `status`: `OK` completed, `PD` pending, `KO` failed; a failure the terminal
+  explains is `DE` declined, `CN` cancelled, `NP` nothing purchased or `ER`
+  terminal error (status FAILED with that `failure_reason`).
 
 One bad line rejects the whole payload: the reason names its line number, so the
 export can be fixed and re-sent as a whole. At most 10,000 lines per payload.
@@ -44,17 +52,19 @@ from zoneinfo import ZoneInfo
 from parkflow.events import (
     CanonicalEvent,
     EventType,
+    FailureReason,
     PaymentEvent,
     PaymentMethod,
+    PaymentPurpose,
     PaymentStatus,
 )
 from parkflow.sdk import (
     PayloadError,
     SourcePlugin,
     build_event,
-    decode_text,
     local_time,
     make_event_id,
+    parse_lines,
     zone_info,
 )
 
@@ -73,12 +83,34 @@ _METHODS = {
     "DC": PaymentMethod.DEBIT_CARD,
     "MP": PaymentMethod.MOBILE_PAYMENT,
     "CA": PaymentMethod.CASH,
+    "OT": PaymentMethod.OTHER,
 }
 _METHOD_CODES = {method: code for code, method in _METHODS.items()}
 _STATUSES = {"OK": PaymentStatus.COMPLETED, "PD": PaymentStatus.PENDING, "KO": PaymentStatus.FAILED}
 _STATUS_CODES = {status: code for code, status in _STATUSES.items()}
-_METHOD_HELP = "CC (credit card), DC (debit card), MP (mobile payment) or CA (cash)"
-_STATUS_HELP = "OK (completed), PD (pending) or KO (failed)"
+_FAILURES = {
+    "DE": FailureReason.DECLINED,
+    "CN": FailureReason.CANCELLED,
+    "NP": FailureReason.NOTHING_PURCHASED,
+    "ER": FailureReason.ERROR,
+}
+_FAILURE_CODES = {reason: code for code, reason in _FAILURES.items()}
+_PURPOSES = {
+    "PAY": PaymentPurpose.PARKING,
+    "MNT": PaymentPurpose.MAINTENANCE,
+    "DIA": PaymentPurpose.DIAGNOSTIC,
+    "TST": PaymentPurpose.TEST,
+}
+_PURPOSE_CODES = {purpose: code for code, purpose in _PURPOSES.items()}
+_METHOD_HELP = (
+    "CC (credit card), DC (debit card), MP (mobile payment), CA (cash), OT (other), or the "
+    "parts of a split payment such as CA:150+CC:200"
+)
+_STATUS_HELP = (
+    "OK (completed), PD (pending), KO (failed), DE (declined), CN (cancelled), "
+    "NP (nothing purchased) or ER (terminal error)"
+)
+_RECORD_HELP = "PAY, REF, MNT (maintenance), DIA (diagnostic) or TST (test)"
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -131,6 +163,32 @@ def _cents(text: str) -> Decimal:
     raise PayloadError(f"amount_cents must be a whole number of cents, got {text[:40]!r}")
 
 
+def _tenders(text: str, cents: str) -> tuple[dict[str, object], ...]:
+    """The parts of a split payment, `CA:150+CC:200`, which must add up to `cents`."""
+    tenders = []
+    for part in text.split("+"):
+        code, _, part_cents = part.partition(":")
+        method = _METHODS.get(code)
+        if method is None or not part_cents:
+            raise PayloadError(
+                f"a split method lists parts such as CA:150+CC:200, got {text[:40]!r}"
+            )
+        tenders.append({"method": method, "amount": _cents(part_cents)})
+    if len(tenders) < 2:
+        raise PayloadError(f"a split payment needs two or more parts, got {text[:40]!r}")
+    total = sum((t["amount"] for t in tenders), Decimal("0"))
+    if _digits(cents, _MAX_AMOUNT_DIGITS) and total != Decimal(int(cents)).scaleb(-2):
+        raise PayloadError(f"the parts of {text[:40]!r} do not add up to amount_cents {cents}")
+    return tuple(tenders)
+
+
+def _tender_text(event: PaymentEvent) -> str:
+    """The method field of a payment: its code, or its parts `CA:150+CC:200`."""
+    if event.method is not PaymentMethod.SPLIT:
+        return _METHOD_CODES[event.method]
+    return "+".join(f"{_METHOD_CODES[t.method]}:{int(t.amount * 100)}" for t in event.tenders)
+
+
 def _txn_no(text: str) -> int:
     """`txn_no` as a positive integer."""
     if _digits(text, _MAX_TXN_DIGITS) and int(text) > 0:
@@ -180,32 +238,11 @@ class PayMasterPlugin(SourcePlugin):
         "transactions."
     )
     simulates = frozenset({EventType.PAYMENT})
+    header_line = HEADER
 
     def parse(self, payload: bytes) -> list[CanonicalEvent]:
         """One or more transaction lines -> payment events (one bad line rejects them all)."""
-        lines = decode_text(payload).split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        if len(lines) > MAX_LINES:
-            raise PayloadError(f"payload has {len(lines)} lines; at most {MAX_LINES} are accepted")
-        events: list[CanonicalEvent] = []
-        first = True
-        for number, line in enumerate(lines, 1):
-            if line.endswith("\r"):
-                line = line[:-1]
-            if not line or line.isspace():
-                continue
-            if first:
-                first = False
-                if line == HEADER:
-                    continue
-            try:
-                events.append(self._event(line))
-            except PayloadError as exc:
-                raise PayloadError(f"line {number}: {exc.reason}") from None
-        if not events:
-            raise PayloadError("payload has a header line but no transactions")
-        return events
+        return parse_lines(payload, self._event, header=HEADER, max_lines=MAX_LINES)
 
     def _event(self, line: str) -> PaymentEvent:
         """One transaction line -> a payment event."""
@@ -229,23 +266,31 @@ class PayMasterPlugin(SourcePlugin):
             status_code,
             paid_until_at,
         ) = fields
-        if record == "PAY":
+        failure = None
+        purpose = _PURPOSES.get(record)
+        if purpose is not None:
             status = _STATUSES.get(status_code)
             if status is None:
-                raise PayloadError(f"status must be {_STATUS_HELP}, got {status_code[:20]!r}")
+                failure = _FAILURES.get(status_code)
+                if failure is None:
+                    raise PayloadError(f"status must be {_STATUS_HELP}, got {status_code[:20]!r}")
+                status = PaymentStatus.FAILED
         elif record == "REF":
             if status_code != "OK":
                 raise PayloadError(
                     f"a REF (refund) record must have status OK, got {status_code[:20]!r}"
                 )
-            status = PaymentStatus.REFUNDED
+            status, purpose = PaymentStatus.REFUNDED, PaymentPurpose.PARKING
         elif record == "record":
             raise PayloadError(f"a header line must be exactly {HEADER!r} and come first")
         else:
-            raise PayloadError(f"record must be PAY or REF, got {record[:20]!r}")
+            raise PayloadError(f"record must be {_RECORD_HELP}, got {record[:20]!r}")
+        tenders: tuple[dict[str, object], ...] = ()
         method = _METHODS.get(method_code)
         if method is None:
-            raise PayloadError(f"method must be {_METHOD_HELP}, got {method_code[:20]!r}")
+            if "+" not in method_code:
+                raise PayloadError(f"method must be {_METHOD_HELP}, got {method_code[:20]!r}")
+            method, tenders = PaymentMethod.SPLIT, _tenders(method_code, cents)
         if not (
             len(currency) == 3 and currency.isascii() and currency.isalpha() and currency.isupper()
         ):
@@ -272,6 +317,9 @@ class PayMasterPlugin(SourcePlugin):
             method=method,
             status=status,
             paid_until=_time(paid_until_at, zone, "paid_until_local") if paid_until_at else None,
+            tenders=tenders,
+            purpose=purpose,
+            failure_reason=failure,
         )
 
     def simulate(self, events: Sequence[CanonicalEvent], tz: tzinfo = UTC) -> bytes:
@@ -287,10 +335,14 @@ class PayMasterPlugin(SourcePlugin):
                 raise ValueError(f"PayMaster exports only payments, not {event.event_type}")
             refund = event.status is PaymentStatus.REFUNDED
             paid_until = event.paid_until
+            if event.failure_reason is not None:
+                status_code = _FAILURE_CODES[event.failure_reason]
+            else:
+                status_code = "OK" if refund else _STATUS_CODES[event.status]
             lines.append(
                 ";".join(
                     (
-                        "REF" if refund else "PAY",
+                        "REF" if refund else _PURPOSE_CODES[event.purpose],
                         event.device_id,
                         event.facility_id,
                         _local_text(event.ts.astimezone(zone)),
@@ -300,8 +352,8 @@ class PayMasterPlugin(SourcePlugin):
                         event.plate or "",
                         str(int(event.amount * 100)),
                         event.currency,
-                        _METHOD_CODES[event.method],
-                        "OK" if refund else _STATUS_CODES[event.status],
+                        _tender_text(event),
+                        status_code,
                         _local_text(paid_until.astimezone(zone)) if paid_until else "",
                     )
                 )

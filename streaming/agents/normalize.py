@@ -11,7 +11,8 @@ also to parking.occupancy keyed by facility, so one worker counts a whole facili
 one record carries a batch's events of one facility (a JSON array, in order), as
 every record costs the occupancy agent Faust's per-message work however small it
 is. A payload that cannot be parsed goes to parking.deadletter with its vendor,
-reason, bytes and offsets.
+reason, bytes and offsets, and its place in the feed: the newest event time of its vendor
+that this worker had parsed before it (`feed_time`; none after a start until one is).
 
 The batch's events are landed in lake/raw/events, and every record is acknowledged
 by the broker, before the batch's offsets are (at-least-once).
@@ -26,7 +27,7 @@ from functools import partial
 from faust.types import EventT
 
 from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC
-from parkflow.parsing import DeadLetter
+from parkflow.parsing import DeadLetter, FeedClock
 from streaming import metrics, topics
 from streaming.app import app, plugins, settings
 from streaming.batching import acknowledge, worked_ahead
@@ -43,6 +44,8 @@ parsers = Parsers(
     settings.max_payload_bytes,
     settings.worker_gc_threshold,
 )
+#: Per vendor, the newest event time this worker parsed: where its dead letters are in the feed.
+feed_clock = FeedClock()
 
 
 @app.agent(topics.raw)
@@ -64,7 +67,7 @@ async def normalize(stream) -> None:
             if finishing is not None:
                 await finishing
             await _send(outbox, normalized, payloads, batch)
-            finishing = asyncio.create_task(_finish(outbox, batch, normalized, payloads))
+            finishing = asyncio.create_task(_finish(outbox, batch, normalized))
         if finishing is not None:
             await finishing
     finally:
@@ -92,36 +95,55 @@ async def _send(
     for partition, lines in normalized.events:
         await outbox.send(EVENTS_TOPIC, None, lines, partition)
     await outbox.send_all(OCCUPANCY_TOPIC, normalized.occupancy)
-    for index, reason in normalized.rejected:
-        (vendor, payload), message = payloads[index], batch[index].message
-        letter = DeadLetter.of(
-            vendor,
-            payload,
-            reason,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            mask=settings.hash_plates,  # a clear plate may hide in what did not parse
+    for letter in dead_letters(normalized, payloads, batch, feed_clock, settings.hash_plates):
+        vendor = letter.source.encode()
+        await outbox.send(DEADLETTER_TOPIC, vendor, letter.model_dump_json().encode())
+
+
+def dead_letters(
+    normalized: NormalizedBatch,
+    payloads: list[tuple[str, bytes]],
+    batch: list[EventT],
+    clock: FeedClock,
+    mask: bool,
+) -> list[DeadLetter]:
+    """The batch's dead letters, each at its place in the feed (the batches before it on
+    `clock`, which then takes in this batch's events); `mask`: a clear plate may hide in what
+    did not parse."""
+    letters = []
+    for rejected in normalized.rejected:
+        payload, message = payloads[rejected.index][1], batch[rejected.index].message
+        letters.append(
+            DeadLetter.of(
+                rejected.vendor,
+                payload,
+                rejected.reason,
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                mask=mask,
+                feed_time=clock.feed_time(rejected.vendor, rejected.feed_time),
+            )
         )
-        await outbox.send(DEADLETTER_TOPIC, vendor.encode(), letter.model_dump_json().encode())
+    clock.update(normalized.newest)
+    return letters
 
 
 async def _finish(
     outbox: Outbox,
     batch: list[EventT],
     normalized: NormalizedBatch,
-    payloads: list[tuple[str, bytes]],
 ) -> None:
     """Land the batch's events and flush its records, then acknowledge it."""
     await asyncio.gather(land_event_lines(normalized.lake, normalized.event_count), outbox.flush())
-    _count(normalized, payloads)
+    _count(normalized)
     acknowledge(batch)
 
 
-def _count(normalized: NormalizedBatch, payloads: list[tuple[str, bytes]]) -> None:
+def _count(normalized: NormalizedBatch) -> None:
     for vendor, count in normalized.parsed.items():
         metrics.inc("parkflow_payloads_total", count, vendor=vendor, outcome="parsed")
-    for index, _ in normalized.rejected:
-        metrics.inc("parkflow_payloads_total", vendor=payloads[index][0], outcome="dead_letter")
+    for rejected in normalized.rejected:
+        metrics.inc("parkflow_payloads_total", vendor=rejected.vendor, outcome="dead_letter")
     for event_type, count in normalized.event_types.items():
         metrics.inc("parkflow_events_total", count, type=event_type)

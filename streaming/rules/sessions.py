@@ -126,10 +126,18 @@ class MatchResult:
 
 
 def is_session_part(event: CanonicalEvent) -> bool:
-    """True for entries, exits and gated-site payments (the matcher's inputs)."""
+    """True for entries, exits and gated-site parking payments (the matcher's inputs).
+
+    Maintenance, diagnostic and test transactions pay for no stay: they are no session part.
+    """
     if isinstance(event, EntryEvent | ExitEvent):
         return True
-    return isinstance(event, PaymentEvent) and event.plate is not None and event.paid_until is None
+    return (
+        isinstance(event, PaymentEvent)
+        and event.plate is not None
+        and event.paid_until is None
+        and event.is_revenue
+    )
 
 
 def vehicle_key(facility_id: str, plate: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import duckdb
 import pytest
 
@@ -63,12 +65,34 @@ def test_import_reports_header_lines_and_unknown_facilities(cli, tmp_path, monke
     )
     result = cli("import", feed, "--data-dir", tmp_path / "data")
     assert result.exit_code == 0, result.output
-    assert "imported 4 payloads" in result.output
-    assert "payload has a header row but no readings" in result.output
+    assert "imported 2 payloads" in result.output  # the header lines are no payloads
+    assert "dead letters" not in result.output
     assert "GONE-9 (1 events)" in result.output
     lake = tmp_path / "data" / "lake" / "raw"
-    dead = f"select count(*) from read_parquet('{lake}/deadletter/*/*.parquet')"
-    assert duckdb.connect().execute(dead).fetchall() == [(2,)]
+    assert not list((lake / "deadletter").glob("*/*.parquet"))
+
+
+def test_imported_dead_letters_are_received_now_at_their_place_in_the_feed(cli, tmp_path):
+    feed = tmp_path / "citycount.csv"
+    feed.write_text(
+        "not a reading\n"  # opens the file: placed at its first reading
+        "FAC-003,Riverside,2026-11-20 08:20:00,412,600,open\n"
+        "FAC-003,Riverside,2026-11-20 08:05:00,415,600,open\n"
+        "still not a reading\n"  # after the newest reading before it, not the last one
+    )
+    before = datetime.now(UTC)
+    result = cli("import", feed, "--data-dir", tmp_path / "data")
+    assert result.exit_code == 0, result.output
+    lake = tmp_path / "data" / "lake" / "raw"
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        letters = con.execute(
+            f"select received_at, feed_time from read_parquet('{lake}/deadletter/*/*.parquet')"
+        ).fetchall()
+    assert len(letters) == 2
+    assert all(before <= received_at <= datetime.now(UTC) for received_at, _ in letters)
+    reading = datetime(2026, 11, 20, 7, 20, tzinfo=UTC)  # 08:20 in Amsterdam
+    assert [feed_time for _, feed_time in letters] == [reading, reading]
 
 
 def test_import_of_a_missing_file_or_an_invalid_estate_is_a_clear_error(cli, tmp_path, monkeypatch):

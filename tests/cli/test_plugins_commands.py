@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-BUILT_IN = {"baynode", "camguard", "citycount", "paymaster", "voltwatch"}
+BUILT_IN = {"baylog", "baynode", "camguard", "citycount", "paymaster", "voltwatch"}
 VENV_BIN = Path(sys.executable).parent
 
 
-def test_list_shows_the_five_vendors_from_the_installed_command():
+def test_list_shows_the_built_in_vendors_from_the_installed_command():
     result = subprocess.run(
         [VENV_BIN / "parkflow", "plugins", "list"], capture_output=True, text=True, check=True
     )
@@ -56,6 +56,53 @@ def test_check_of_an_unknown_plugin_says_which_exist(cli):
     assert result.exit_code == 1
     assert "unknown vendor plugin 'nosuchvendor'" in result.output
     assert "camguard" in result.output
+
+
+def test_check_takes_several_names_and_checks_only_those(cli):
+    result = cli("plugins", "check", "paymaster", "citycount", "--examples", "10")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("PASS") == 2 * 8
+    assert "paymaster — PayMaster" in result.output
+    assert "citycount — CityCount" in result.output
+    assert "camguard" not in result.output
+
+
+def fake_registry(monkeypatch, **targets: str) -> None:
+    """`parkflow plugins` sees only these entry points (name=class in tests.core.fake_plugins)."""
+    from importlib.metadata import EntryPoint
+
+    from parkflow import registry
+    from parkflow.sdk import ENTRY_POINT_GROUP
+
+    found = [
+        EntryPoint(name, f"tests.core.fake_plugins:{target}", ENTRY_POINT_GROUP)
+        for name, target in targets.items()
+    ]
+    monkeypatch.setattr(
+        "parkflow.cli.plugins.discover_plugins",
+        lambda: registry.PluginRegistry.from_entry_points(found),
+    )
+
+
+def test_check_of_several_names_reports_each_broken_one(cli, monkeypatch):
+    fake_registry(
+        monkeypatch, good="GoodPlugin", missing="Missing", novendor="NoVendor", leaky="LeakyPlugin"
+    )
+    result = cli("plugins", "check", "missing", "good", "leaky", "--examples", "50")
+    assert result.exit_code == 1
+    assert "FAIL missing" in result.output
+    assert "novendor" not in result.output
+    assert "good — Good Inc." in result.output
+    assert "leaky — Good Inc." in result.output
+    assert "2 plugin(s) break the contract" in result.output
+
+
+def test_check_of_several_names_with_unknown_ones_checks_nothing(cli, monkeypatch):
+    fake_registry(monkeypatch, good="GoodPlugin", missing="Missing")
+    result = cli("plugins", "check", "good", "acme", "missing", "zeta")
+    assert result.exit_code == 1
+    assert "unknown vendor plugins 'acme', 'zeta' (installed: good)" in result.output
+    assert "PASS" not in result.output
 
 
 def test_new_scaffolds_a_package(cli, tmp_path):

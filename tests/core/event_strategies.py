@@ -1,6 +1,7 @@
 """Hypothesis strategies for canonical events of every type, with edge-case values."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from hypothesis import strategies as st
 
@@ -9,8 +10,10 @@ from parkflow.events import (
     BayStatusEvent,
     EntryEvent,
     ExitEvent,
+    FailureReason,
     OccupancyCountEvent,
     PaymentEvent,
+    PaymentPurpose,
     PaymentStatus,
     TelemetryEvent,
 )
@@ -18,7 +21,7 @@ from parkflow.events import (
 _times = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2026, 1, 1), timezones=st.just(UTC)
 )
-_ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,20}", fullmatch=True)
+_ids = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9_.:\- ]{0,19}[A-Za-z0-9_.:\-])?", fullmatch=True)
 _floats = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)
 # a read plate: never a placeholder such as NA or UNKNOWN, which means "no plate read"
 _plates = st.from_regex(r"[A-Z0-9]{1,12}", fullmatch=True).filter(
@@ -40,11 +43,31 @@ any_event = st.one_of(
         plate=st.none() | _plates,
         amount=st.decimals(min_value=0, max_value=10**9, places=2),
         currency=st.just("EUR"),
-        method=st.sampled_from(["CASH", "CREDIT_CARD"]),
+        method=st.sampled_from(["CASH", "CREDIT_CARD", "OTHER"]),
         status=st.sampled_from(list(PaymentStatus)),
         paid_until=st.none() | _times,
+        purpose=st.sampled_from(list(PaymentPurpose)),
     ),
-    st.builds(BayStatusEvent, **_common, zone_id=_ids, bay_id=_ids, occupied=st.booleans()),
+    st.builds(
+        PaymentEvent,
+        **_common,
+        transaction_id=st.text(min_size=1, max_size=30),
+        amount=st.just(Decimal("4.50")),
+        currency=st.just("AUD"),
+        method=st.just("SPLIT"),
+        tenders=st.just(({"method": "CASH", "amount": "2"}, {"method": "OTHER", "amount": "2.5"})),
+        status=st.just("FAILED"),
+        failure_reason=st.none() | st.sampled_from(list(FailureReason)),
+    ),
+    st.builds(
+        BayStatusEvent,
+        **_common,
+        zone_id=_ids,
+        bay_id=_ids,
+        occupied=st.booleans(),
+        max_stay_minutes=st.none() | st.integers(1, 600),
+        in_violation=st.none() | st.booleans(),
+    ),
     st.builds(
         OccupancyCountEvent,
         **_common,

@@ -101,6 +101,25 @@ def test_each_rejected_payload_is_its_own_dead_letter(lake):
     assert all(d["payload_size"] > 0 and d["reason"] for d in letters)
 
 
+def test_dead_letters_are_placed_after_the_events_their_vendor_sent_before(lake):
+    data_dir, _ = lake
+    newest, expected = {}, Counter()
+    facilities = first_facilities(CONFIG.facilities)
+    transport = Transport(REGISTRY, CONFIG.faults, CONFIG.seed)
+    for payload in transport.deliver(simulate_world(CONFIG, facilities, Counter())):
+        result = parse_payload(REGISTRY.get(payload.vendor), payload.data)
+        if not result.ok:
+            expected[payload.vendor, newest.get(payload.vendor), payload.deliver_at] += 1
+        elif result.events:
+            times = [e.ts for e in result.events]
+            newest[payload.vendor] = max(newest.get(payload.vendor, times[0]), *times)
+    landed = Counter(
+        (d["source"], d["feed_time"], d["received_at"]) for d in rows(data_dir, "deadletter")
+    )
+    assert landed == expected
+    assert all(feed_time is not None for _, feed_time, _ in expected)
+
+
 def test_plates_are_keyed_hashes_in_every_lake_table(lake):
     data_dir, _ = lake
     clear = {e.plate for e in parsed_events(None) if getattr(e, "plate", None)}

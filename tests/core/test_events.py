@@ -9,12 +9,16 @@ from hypothesis import given, settings
 from pydantic import ValidationError
 
 from parkflow.events import (
+    CONTRACT_VERSION,
     EVENT_ID_NAMESPACE,
     BayStatusEvent,
     EntryEvent,
     EventType,
+    FailureReason,
     OccupancyCountEvent,
     PaymentEvent,
+    PaymentMethod,
+    PaymentPurpose,
     PaymentStatus,
     QualityFlag,
     TelemetryEvent,
@@ -82,7 +86,8 @@ def test_a_timestamp_more_than_a_minute_ahead_is_rejected_but_clock_skew_is_tole
         ("plate_confidence", 1.2),
         ("plate_confidence", -0.1),
         ("vehicle_type", "SPACESHIP"),
-        ("facility_id", "FAC 001"),
+        ("facility_id", " FAC 001"),
+        ("facility_id", "FAC 001 "),
         ("facility_id", "<script>"),
         ("device_id", ""),
         ("source", "Not-A-Plugin"),
@@ -212,3 +217,75 @@ def test_a_placeholder_plate_is_no_plate(placeholder):
     with pytest.raises(ValidationError, match="no plate was read"):
         EntryEvent(**common, plate=placeholder, plate_confidence=0.9, gate_id="G", lane="1")
     assert PaymentEvent(**{**payment.model_dump(), "plate": "ab-12 cd"}).plate == "AB12CD"
+
+
+def test_ids_may_hold_inner_spaces_as_real_feeds_name_them():
+    assert entry(facility_id="Queen St North", gate_id="Gate 2").facility_id == "Queen St North"
+
+
+def test_a_split_payment_lists_tenders_that_add_up():
+    split = payment(
+        amount="4.50",
+        method="SPLIT",
+        tenders=[{"method": "CASH", "amount": "2.00"}, {"method": "CREDIT_CARD", "amount": "2.50"}],
+    )
+    assert [t.method for t in split.tenders] == [PaymentMethod.CASH, PaymentMethod.CREDIT_CARD]
+    assert event_from_json(event_to_json(split)) == split
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"method": "SPLIT"}, "two or more tenders"),
+        ({"tenders": [{"method": "CASH", "amount": "12.50"}]}, "only with method SPLIT"),
+        (
+            {"method": "SPLIT", "tenders": [{"method": "CASH", "amount": "2"}] * 2},
+            "add up to 4",
+        ),
+        (
+            {"method": "SPLIT", "tenders": [{"method": "SPLIT", "amount": "6.25"}] * 2},
+            "cannot itself be SPLIT",
+        ),
+        ({"failure_reason": "DECLINED"}, "only with status FAILED"),
+        ({"purpose": "LUNCH"}, "purpose"),
+    ],
+)
+def test_payment_details_that_contradict_each_other_are_rejected(changes, reason):
+    with pytest.raises(ValidationError, match=reason):
+        payment(**changes)
+
+
+def test_maintenance_transactions_are_no_revenue_and_failures_say_why():
+    assert not payment(purpose="MAINTENANCE").is_revenue
+    assert payment().is_revenue and payment().purpose is PaymentPurpose.PARKING
+    declined = payment(status="FAILED", failure_reason="DECLINED")
+    assert declined.failure_reason is FailureReason.DECLINED
+
+
+def test_a_bay_report_may_carry_the_sign_and_the_vendors_verdict():
+    ts = datetime(2026, 11, 2, 10, tzinfo=UTC)
+    bay = {**BASE, "ts": ts, "zone_id": "Z1", "bay_id": "Bay 7", "occupied": True}
+    signed = BayStatusEvent(
+        **bay, max_stay_minutes=120, restricted_until=ts + timedelta(hours=9), in_violation=False
+    )
+    assert event_from_json(event_to_json(signed)) == signed
+    with pytest.raises(ValidationError, match="only with max_stay_minutes"):
+        BayStatusEvent(**bay, restricted_until=ts + timedelta(hours=1))
+    with pytest.raises(ValidationError, match="after the event time"):
+        BayStatusEvent(**bay, max_stay_minutes=60, restricted_until=ts)
+
+
+def test_payloads_of_the_previous_contract_stay_valid():
+    """Contract 1.0 JSON (no tenders, purpose, failure reason or sign) reads as before."""
+    assert CONTRACT_VERSION == "1.1"
+    old = (
+        b'{"event_id":"e1","facility_id":"FAC-001","device_id":"PS-1","ts":"2026-11-20T08:00:00Z",'
+        b'"source":"paymaster","event_type":"payment","transaction_id":"t1","plate":"AB12CD",'
+        b'"amount":"3.50","currency":"EUR","method":"CASH","status":"COMPLETED","paid_until":null}'
+    )
+    event = event_from_json(old)
+    assert (event.tenders, event.purpose, event.failure_reason) == (
+        (),
+        PaymentPurpose.PARKING,
+        None,
+    )

@@ -1,8 +1,9 @@
 """Running plugins safely: limits, plugin bugs and dead letters never crash the caller."""
 
 import base64
+from datetime import UTC, datetime, timedelta
 
-from parkflow.parsing import DeadLetter, parse_payload, pseudonymise_plates
+from parkflow.parsing import DeadLetter, FeedClock, later_of, parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from tests.core.fake_plugins import GoodPlugin, LeakyPlugin, UnvalidatedPlugin
 
@@ -53,3 +54,30 @@ def test_pseudonymise_plates_hides_every_plate():
     [hidden] = pseudonymise_plates([event], PlateHasher(b"k" * 32))
     assert hidden.plate != event.plate and len(hidden.plate) == 20
     assert hidden.model_dump(exclude={"plate"}) == event.model_dump(exclude={"plate"})
+
+
+def test_the_feed_clock_keeps_each_source_s_newest_event_time():
+    [event] = parse_payload(GoodPlugin(), GOOD).events
+    early, late = event.ts - timedelta(hours=1), event.ts
+    clock = FeedClock()
+    assert clock.feed_time("good") is None
+    clock.saw("good", [event, event.model_copy(update={"ts": early})])
+    clock.saw("good", [event.model_copy(update={"ts": early})])  # an older one sent later
+    assert clock.feed_time("good") == late
+    assert clock.feed_time("other") is None
+    assert clock.feed_time("other", since=early) == early
+    assert clock.feed_time("good", since=early) == late
+    clock.update({"good": late + timedelta(minutes=1), "other": early})
+    assert clock.newest == {"good": late + timedelta(minutes=1), "other": early}
+    assert later_of(None, early, None, late) == late and later_of() is None
+
+
+def test_a_dead_letter_keeps_its_place_in_the_feed_apart_from_its_receipt():
+    received, placed = datetime(2026, 12, 1, 9, tzinfo=UTC), datetime(2026, 11, 20, 7, tzinfo=UTC)
+    letter = DeadLetter.of("good", b"\xff", "broken", received_at=received, feed_time=placed)
+    assert (letter.received_at, letter.feed_time) == (received, placed)
+    assert DeadLetter.model_validate_json(letter.model_dump_json()) == letter
+    assert DeadLetter.of("good", b"\xff", "broken").feed_time is None
+    # a dead letter sent before the field existed still reads
+    old = letter.model_dump(mode="json", exclude={"feed_time"})
+    assert DeadLetter.model_validate(old).feed_time is None

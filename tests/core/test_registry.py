@@ -6,15 +6,16 @@ import pytest
 
 from parkflow.registry import PluginRegistry, UnknownPluginError, contract_problems
 from parkflow.sdk import ENTRY_POINT_GROUP
+from tests.core.fake_plugins import BadName, CrashOnInit, GoodPlugin, NotAPlugin
 
-BUILT_IN = ["baynode", "camguard", "citycount", "paymaster", "voltwatch"]
+BUILT_IN = ["baylog", "baynode", "camguard", "citycount", "paymaster", "voltwatch"]
 
 
 def entry_point(name: str, target: str) -> EntryPoint:
     return EntryPoint(name, f"tests.core.fake_plugins:{target}", ENTRY_POINT_GROUP)
 
 
-def test_the_five_built_in_plugins_are_discovered_through_entry_points():
+def test_the_built_in_plugins_are_discovered_through_entry_points():
     registry = PluginRegistry.discover()
     assert set(BUILT_IN) <= set(registry.names())
     record = next(r for r in registry.records if r.name == "camguard")
@@ -75,3 +76,78 @@ def test_contract_problems_of_a_good_class_are_none():
     from tests.core.fake_plugins import GoodPlugin
 
     assert contract_problems(GoodPlugin, "good") == []
+
+
+class GroupCamera(GoodPlugin):
+    name = "group_camera"
+    vendor = "Group Parking"
+
+
+class GroupMeter(GoodPlugin):
+    name = "group_meter"
+    vendor = "Group Parking"
+
+
+GROUP = [GroupCamera, GroupMeter]
+BROKEN_GROUP = (GroupCamera, NotAPlugin, BadName, CrashOnInit, GroupMeter)
+EMPTY_GROUP: list = []
+CLASHING_GROUP = [GroupCamera, GoodPlugin]
+
+
+def group_entry_point(name: str, target: str) -> EntryPoint:
+    return EntryPoint(name, f"tests.core.test_registry:{target}", ENTRY_POINT_GROUP)
+
+
+def test_one_entry_point_may_name_a_group_of_plugins():
+    registry = PluginRegistry.from_entry_points([group_entry_point("grouplabel", "GROUP")])
+    assert registry.names() == ["group_camera", "group_meter"]
+    assert registry.problems == []
+    assert isinstance(registry.get("group_meter"), GroupMeter)
+    assert [r.entry_point for r in registry.records] == [
+        "tests.core.test_registry:GROUP[0]",
+        "tests.core.test_registry:GROUP[1]",
+    ]
+
+
+def test_broken_classes_of_a_group_do_not_stop_the_others():
+    registry = PluginRegistry.from_entry_points([group_entry_point("acme", "BROKEN_GROUP")])
+    assert registry.names() == ["group_camera", "group_meter"]
+    problems = {record.name: record.problem for record in registry.problems}
+    assert problems.keys() == {"notaplugin", "acme[2]", "crashoninit"}
+    assert "not a subclass" in problems["notaplugin"]
+    assert "must be lower-case" in problems["acme[2]"]
+    assert "cannot instantiate: RuntimeError" in problems["crashoninit"]
+
+
+def test_an_empty_group_and_a_name_clash_inside_a_group_are_reported():
+    registry = PluginRegistry.from_entry_points(
+        [
+            entry_point("good", "GoodPlugin"),
+            group_entry_point("empty", "EMPTY_GROUP"),
+            group_entry_point("clash", "CLASHING_GROUP"),
+        ]
+    )
+    assert registry.names() == ["good", "group_camera"]
+    problems = {record.name: record.problem for record in registry.problems}
+    assert "empty plugin group" in problems["empty"]
+    assert "already registered" in problems["good"]
+
+
+@pytest.mark.parametrize(
+    ("allowlist", "names"),
+    [
+        ({"group_meter"}, ["group_meter"]),
+        ({"grouplabel"}, ["group_camera", "group_meter"]),
+        ({"good", "group_camera"}, ["good", "group_camera"]),
+        ({"nothing"}, []),
+    ],
+)
+def test_the_allowlist_selects_group_members_by_name_or_the_whole_group(allowlist, names):
+    found = [
+        group_entry_point("grouplabel", "GROUP"),
+        entry_point("good", "GoodPlugin"),
+        entry_point("missing", "Missing"),
+    ]
+    registry = PluginRegistry.from_entry_points(found, allowlist=frozenset(allowlist))
+    assert registry.names() == names
+    assert registry.problems == []

@@ -59,7 +59,7 @@ def test_build_event_explains_every_problem():
         build_event(
             EntryEvent,
             event_id="x",
-            facility_id="F 1",
+            facility_id="F<1>",
             device_id="D",
             ts="soon",
             source="camguard",

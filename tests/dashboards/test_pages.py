@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import inspect
 import io
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -285,3 +286,37 @@ def test_data_quality_lists_facilities_missing_from_the_estate(marts_dir, tmp_pa
     assert table["facility_id"].tolist() == ["DEPOT-9"]
     published = Shell(Marts(marts_dir), {}).page("data_quality")
     assert "Facilities not in the estate" not in texts(rendered(published))
+
+
+def test_the_delivery_limits_shown_are_the_dbt_vars():
+    import yaml
+
+    from dashboards.pages import data_quality
+
+    project = Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml"
+    variables = yaml.safe_load(project.read_text())["vars"]
+    assert data_quality.LATE_AFTER_MINUTES == variables["late_delivery_minutes"]
+    assert data_quality.BACKFILL_AFTER_HOURS == variables["backfill_after_hours"]
+
+
+def test_data_quality_shows_backfilled_events_apart_from_late_ones(marts_dir, tmp_path):
+    import shutil
+
+    import duckdb
+
+    marts = tmp_path / "marts"
+    shutil.copytree(marts_dir, marts)
+    path = marts / "mart_data_quality_daily.parquet"
+    duckdb.connect().execute(
+        f"""copy (
+            select * replace (
+                case when row_number() over (order by date desc, source) = 1 then 4321
+                     else backfilled_events end as backfilled_events)
+            from read_parquet('{marts_dir / path.name}')
+        ) to '{path}' (format parquet)"""
+    )
+    content = texts(rendered(Shell(Marts(marts), {}).page("data_quality")))
+    # the simulated week has no backfill: the one vendor-day set above is all of it
+    assert re.search(r'pf-kpi-backfilled">.*?pf-value">4,321<', content)
+    assert "history loaded since, not late" in content
+    assert re.search(r'pf-kpi-late">.*?pf-value">[0-9,]+<', content)

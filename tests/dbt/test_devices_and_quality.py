@@ -37,7 +37,7 @@ def test_data_quality_counts_dead_letters_duplicates_and_anomalies(warehouse):
     rows = warehouse.dicts("select * from mart_data_quality_daily")
     dead = {}
     for letter in {d["dead_letter_id"]: d for d in warehouse.lake("deadletter")}.values():
-        key = (letter["received_at"].date(), letter["source"])
+        key = ((letter["feed_time"] or letter["received_at"]).date(), letter["source"])
         dead[key] = dead.get(key, 0) + 1
     assert {(r["date"], r["source"]): r["dead_letters"] for r in rows if r["dead_letters"]} == dead
     landed = warehouse.lake("events")

@@ -62,6 +62,11 @@ def test_every_event_and_dead_letter_lands_in_the_lake(worker, simulated):
     assert len({e["event_id"] for e in events}) == expected_events
     assert len({d["dead_letter_id"] for d in dead}) == expected_dead
     assert all(d["reason"] and d["topic"].startswith("raw.") for d in dead)
+    # placed in the feed: after the newest event the worker had parsed from the same vendor
+    # (none for those before a vendor's first event)
+    placed = [d for d in dead if d["feed_time"] is not None]
+    assert len(placed) > 0.9 * len(dead)
+    assert all(simulated.start <= d["feed_time"] <= d["received_at"] for d in placed)
     by_vendor = {name: 0 for name in simulated.vendors}
     for event in events:
         by_vendor[event["source"]] += 1

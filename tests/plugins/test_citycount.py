@@ -115,7 +115,7 @@ def test_header_must_come_first(plugin):
 
 
 def test_header_only_payload_is_rejected(plugin):
-    with pytest.raises(PayloadError, match="no readings"):
+    with pytest.raises(PayloadError, match=r"^payload has a header row but no data rows$"):
         plugin.parse(f"{HEADER}\r\n".encode())
 
 
@@ -135,7 +135,7 @@ def test_too_many_lines_are_rejected(plugin):
         ("FAC-003,x,2026-11-20 08:05:00,12,-600,open", "capacity must be a positive"),
         ("FAC-003,x,2026-02-30 08:05:00,12,600,open", "last_update must be a local time"),
         ("FAC-003,x,0001-01-01 00:00:00,12,600,open", "last_update .* out of the supported"),
-        ("FAC 003,x,2026-11-20 08:05:00,12,600,open", "facility_id: String should match"),
+        ("FAC<003>,x,2026-11-20 08:05:00,12,600,open", "facility_id: String should match"),
         ("FAC-003,x,2026-11-20 08:05:00,12,600,open,extra", "expected 6 comma-separated"),
         ('FAC-003,"x"y,2026-11-20 08:05:00,12,600,open', "not valid CSV"),
         ("FAC-003,x,2026-11-20 08:05:00,12,600\rFAC-004", "a line break \\(CR\\)"),

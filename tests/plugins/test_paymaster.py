@@ -6,7 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from parkflow.events import PaymentEvent, PaymentMethod, PaymentStatus
+from parkflow.events import (
+    FailureReason,
+    PaymentEvent,
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
+    Tender,
+)
 from parkflow.sdk import PayloadError
 from parkflow.testing import SourcePluginContract
 from plugins.paymaster import HEADER, MAX_LINES, PayMasterPlugin
@@ -51,6 +58,37 @@ def test_anonymous_meter_payment_has_no_plate_and_a_paid_until(plugin):
     assert event.method is PaymentMethod.CASH
     assert event.amount == Decimal("2.00")
     assert event.paid_until == datetime(2026, 11, 19, 9, 2, 40, tzinfo=UTC)
+
+
+def test_a_street_meter_export_says_what_real_meters_say(plugin):
+    events = plugin.parse(sample(plugin, "meter_split_tender_and_service.csv"))
+    split, nothing, declined, paid, maintenance, diagnostic, cancelled = events
+    assert split.facility_id == "Queen St North" and split.device_id == "MTR 0412"
+    assert split.method is PaymentMethod.SPLIT and split.amount == Decimal("4.50")
+    assert split.tenders == (
+        Tender(method=PaymentMethod.CASH, amount=Decimal("2.00")),
+        Tender(method=PaymentMethod.CREDIT_CARD, amount=Decimal("2.50")),
+    )
+    assert split.plate is None  # N/A: no plate read
+    assert (nothing.status, nothing.failure_reason) == (
+        PaymentStatus.FAILED,
+        FailureReason.NOTHING_PURCHASED,
+    )
+    assert nothing.amount == Decimal("0.00")
+    assert declined.failure_reason is FailureReason.DECLINED and declined.plate == "1ABC234"
+    assert paid.status is PaymentStatus.COMPLETED and paid.failure_reason is None
+    assert [e.purpose for e in (maintenance, diagnostic)] == [
+        PaymentPurpose.MAINTENANCE,
+        PaymentPurpose.DIAGNOSTIC,
+    ]
+    assert not maintenance.is_revenue and paid.is_revenue
+    assert cancelled.method is PaymentMethod.OTHER
+    assert cancelled.failure_reason is FailureReason.CANCELLED
+    assert cancelled.plate is None  # UNKNOWN
+    again = plugin.parse(plugin.simulate(events))
+    assert [e.model_dump(exclude={"ingested_at"}) for e in again] == [
+        e.model_dump(exclude={"ingested_at"}) for e in events
+    ]
 
 
 def test_refund_keeps_a_positive_amount(plugin):
@@ -112,7 +150,7 @@ def test_header_must_come_first(plugin):
 
 
 def test_header_only_payload_is_rejected(plugin):
-    with pytest.raises(PayloadError, match="no transactions"):
+    with pytest.raises(PayloadError, match=r"^payload has a header line but no data lines$"):
         plugin.parse(f"{HEADER}\n\n".encode())
 
 
@@ -135,7 +173,7 @@ def test_too_many_lines_are_rejected(plugin):
         ("tz", "A" * 5000, "unknown time zone"),
         ("currency", "eur", "currency must be a 3-letter ISO 4217 code"),
         ("status", "OK!", "status must be OK"),
-        ("record", "PAYMENT", "record must be PAY or REF"),
+        ("record", "PAYMENT", "record must be PAY, REF, MNT"),
         ("terminal", "", "terminal is empty"),
         ("plate", "<script>", "plate"),
         ("local_time", "01.01.0001 00:00:00", "local_time .* is out of the supported date range"),
@@ -201,6 +239,10 @@ INVALID_SAMPLES = [
     ("iso_time_format.csv", "local_time must be a time 'DD.MM.YYYY HH:MM:SS'"),
     ("far_future.csv", "in the future"),
     ("one_bad_line_in_export.csv", "line 4: txn_no must be a positive whole number, got '0'"),
+    (
+        "split_parts_do_not_add_up.csv",
+        "line 1: the parts of 'CA:200\\+CC:200' do not add up to amount_cents 450",
+    ),
 ]
 
 

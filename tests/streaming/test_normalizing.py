@@ -2,6 +2,7 @@
 
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import orjson
 import pyarrow as pa
@@ -10,7 +11,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from parkflow.events import event_to_json
 from parkflow.lake import EVENTS, LakeWriter, event_row, read_table
-from parkflow.parsing import parse_payload, pseudonymise_plates
+from parkflow.parsing import FeedClock, parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from parkflow.registry import PluginRegistry
 from parkflow.simulator import SimulationConfig
@@ -55,6 +56,7 @@ def comparable(batch) -> dict:
         "lake": {group: [*map(as_read, block.split(b"\n"))] for group, block in batch.lake.items()},
         "counts": (batch.event_types, batch.parsed),
         "rejected": batch.rejected,
+        "newest": batch.newest,
     }
 
 
@@ -83,12 +85,24 @@ def reference(payloads, hasher):
     return out
 
 
+def places_in_feed(payloads, expected) -> tuple[list[tuple], dict]:
+    """The rejects as (index, reason, vendor, newest event time of the vendor before it), and
+    the newest event time per vendor."""
+    newest, rejected = {}, []
+    for index, ((vendor, _), item) in enumerate(zip(payloads, expected, strict=True)):
+        if isinstance(item, str):
+            rejected.append((index, item, vendor, newest.get(vendor)))
+        elif item:
+            newest[vendor] = max([newest.get(vendor, item[0].ts), *(e.ts for e in item)])
+    return rejected, newest
+
+
 def test_a_batch_gives_what_parsing_each_payload_gives(payloads):
     hasher = PlateHasher(KEY)
     batch = Normalizer(REGISTRY, PlateHasher(KEY), MAX_BYTES).normalize(payloads, partitions=8)
     expected = reference(payloads, hasher)
     events = [e for item in expected if not isinstance(item, str) for e in item]
-    rejected = [(i, item) for i, item in enumerate(expected) if isinstance(item, str)]
+    rejected, newest = places_in_feed(payloads, expected)
 
     assert len(events) > 1000 and len(rejected) >= 3
     # each event on the partition Kafka's default partitioner gives its key, in order
@@ -100,6 +114,9 @@ def test_a_batch_gives_what_parsing_each_payload_gives(payloads):
     assert len(by_partition) == 8
     assert max(lines.count(b"\n") + 1 for _, lines in batch.events) == EVENTS_RECORD_LINES
     assert batch.rejected == rejected
+    # no camguard payload before the first reject: nothing to place it after
+    assert [feed_time is None for *_, feed_time in rejected[:3]] == [True, False, False]
+    assert batch.newest == newest
     assert batch.event_count == len(events)
     assert batch.event_types == Counter(e.event_type.value for e in events)
     parsed = Counter(payloads[i][0] for i, item in enumerate(expected) if not isinstance(item, str))
@@ -137,3 +154,42 @@ def test_batches_normalized_in_parts_and_extended_equal_the_whole(payloads, cut)
     rest = normalizer.normalize(payloads[cut:300], partitions=3)
     first.extend(rest, offset=cut)
     assert comparable(first) == comparable(whole)
+
+
+def test_a_split_just_before_a_reject_keeps_its_place_in_the_feed(payloads):
+    normalizer = Normalizer(REGISTRY, None, MAX_BYTES)
+    whole = normalizer.normalize(payloads[:60])
+    first, rest = normalizer.normalize(payloads[:51]), normalizer.normalize(payloads[51:60])
+    assert rest.rejected[0].feed_time is None  # no voltwatch event in its own part
+    first.extend(rest, offset=51)
+    assert first.rejected == whole.rejected
+    assert first.newest == whole.newest
+
+
+def test_the_worker_places_dead_letters_after_the_events_of_earlier_batches(payloads, monkeypatch):
+    """The normalize agent's dead letters: `feed_time` is the newest event time of the vendor
+    this worker parsed before them, in earlier batches too; none after a (re)start."""
+    monkeypatch.setenv("PARKFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:1")  # streaming.app needs one
+    import streaming.app  # noqa: F401  (the app imports its agents)
+    from streaming.agents.normalize import dead_letters
+
+    normalizer = Normalizer(REGISTRY, None, MAX_BYTES)
+    earlier, rejects = payloads[:50], payloads[50:53]  # rejects: camguard, voltwatch, baynode
+    messages = [
+        SimpleNamespace(message=SimpleNamespace(topic=f"raw.{vendor}", partition=0, offset=i))
+        for i, (vendor, _) in enumerate(rejects)
+    ]
+    clock = FeedClock()
+    assert dead_letters(normalizer.normalize(earlier), earlier, [], clock, mask=True) == []
+    letters = dead_letters(normalizer.normalize(rejects), rejects, messages, clock, mask=True)
+    _, newest = places_in_feed(earlier, reference(earlier, None))
+    assert [(d.source, d.feed_time) for d in letters] == [
+        ("camguard", None),  # no camguard payload in the earlier batch
+        ("voltwatch", newest["voltwatch"]),
+        ("baynode", newest["baynode"]),
+    ]
+    assert all(d.received_at > d.feed_time for d in letters[1:])  # the simulated day is past
+    assert [d.offset for d in letters] == [0, 1, 2]
+    restarted = dead_letters(normalizer.normalize(rejects), rejects, messages, FeedClock(), True)
+    assert [d.feed_time for d in restarted] == [None, None, None]
+    assert [d.dead_letter_id for d in restarted] == [d.dead_letter_id for d in letters]

@@ -18,5 +18,8 @@ select
     device_id,
     ts,
     bay_occupied as occupied,
+    sign_max_stay_minutes,
+    sign_restricted_until,
+    vendor_in_violation,
     dbt_loaded_at
 from events

@@ -47,9 +47,8 @@ events as (
         source,
         count(*) as events,
         count(*) filter (where len(flags) > 0) as flagged_events,
-        count(*) filter (
-            where ingested_at > ts + interval '{{ var("late_delivery_minutes") }} minutes'
-        ) as late_events,
+        count(*) filter (where {{ is_late('ingested_at', 'ts') }}) as late_events,
+        count(*) filter (where {{ is_backfilled('ingested_at', 'ts') }}) as backfilled_events,
         count(*) filter (where event_type = 'payment' and amount < 0) as invalid_payments,
         count(*) filter (where f.facility_id is null) as unregistered_events,
         list(distinct e.facility_id order by e.facility_id) filter (where f.facility_id is null)
@@ -69,6 +68,7 @@ select
     coalesce(e.events, 0) as events,
     coalesce(e.flagged_events, 0) as flagged_events,
     coalesce(e.late_events, 0) as late_events,
+    coalesce(e.backfilled_events, 0) as backfilled_events,
     coalesce(e.invalid_payments, 0) as invalid_payments,
     coalesce(e.unregistered_events, 0) as unregistered_events,
     coalesce(e.unregistered_facilities, []) as unregistered_facilities,

@@ -2,7 +2,8 @@
 {{ config(materialized='view') }}
 
 -- Payments with the sign they have in revenue: COMPLETED adds, REFUNDED subtracts, PENDING
--- and FAILED count nothing. A negative amount cannot come from a plugin (the canonical model
+-- and FAILED count nothing, and so do maintenance, diagnostic and test transactions (only
+-- purpose PARKING is revenue; the others are kept and counted apart). A negative amount cannot come from a plugin (the canonical model
 -- rejects it) but a bad writer could land one: it is kept, flagged `is_valid_amount = false`,
 -- left out of revenue and counted in mart_data_quality_daily.
 
@@ -34,15 +35,25 @@ select
     amount,
     currency,
     method,
+    tenders,
     status,
+    failure_reason,
+    purpose,
+    purpose = 'PARKING' as is_revenue,
     amount >= 0 as is_valid_amount,
     -- a street meter sells time (paid_until) or takes coins (no plate): not part of a session
     (paid_until is not null or plate is null) as is_meter_payment,
-    case
-        when amount < 0 then {{ money('0') }}
-        when status = 'COMPLETED' then amount
-        when status = 'REFUNDED' then -amount
-        else {{ money('0') }}
-    end as revenue_amount
+    revenue_sign,
+    revenue_sign * amount as revenue_amount
 
-from payments
+from (
+    select
+        *,
+        case
+            when amount < 0 or purpose <> 'PARKING' then 0
+            when status = 'COMPLETED' then 1
+            when status = 'REFUNDED' then -1
+            else 0
+        end as revenue_sign
+    from payments
+)

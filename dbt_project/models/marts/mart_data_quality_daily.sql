@@ -1,5 +1,8 @@
 -- Data quality per vendor (source plugin) and UTC day: what landed, what was kept, what was
 -- set aside. UTC days, because a dead letter has no facility (hence no local time zone).
+-- Events count on the day of their event time and dead letters on the day of their place in
+-- the feed (stg_deadletter.date), so loading old history does not make today a day of
+-- nothing but dead letters.
 
 with events as (
 
@@ -11,10 +14,12 @@ with events as (
 dead_letters as (
 
     select
-        cast(received_at as date) as date,
+        "date",
         source,
         count(*) as dead_letters,
-        sum(payload_size) as dead_letter_bytes
+        sum(payload_size) as dead_letter_bytes,
+        count(*) filter (where {{ is_backfilled('received_at', 'feed_time') }})
+            as backfilled_dead_letters
     from {{ ref('stg_deadletter') }}
     group by all
 
@@ -88,6 +93,7 @@ final as (
         coalesce(e.rows_landed, 0) - coalesce(e.events, 0) as duplicate_rows,
         coalesce(e.flagged_events, 0) as flagged_events,
         coalesce(e.late_events, 0) as late_events,
+        coalesce(e.backfilled_events, 0) as backfilled_events,
         coalesce(e.invalid_payments, 0) as invalid_payments,
         -- events of facilities missing from the estate: kept in the lake, left out of the marts
         coalesce(e.unregistered_events, 0) as unregistered_events,
@@ -96,6 +102,7 @@ final as (
         ---------- rejected
         coalesce(d.dead_letters, 0) as dead_letters,
         cast(coalesce(d.dead_letter_bytes, 0) as bigint) as dead_letter_bytes,
+        coalesce(d.backfilled_dead_letters, 0) as backfilled_dead_letters,
         case
             when coalesce(e.events, 0) + coalesce(d.dead_letters, 0) > 0
                 then coalesce(d.dead_letters, 0)

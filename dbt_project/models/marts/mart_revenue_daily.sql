@@ -1,10 +1,36 @@
 -- Revenue per facility, local day and payment method, plus one 'ALL' row per facility and day
--- with the session metrics that have no method (compliance, leakage).
+-- with the session metrics that have no method (compliance, leakage). A split payment counts
+-- in the method rows of its parts and once in the ALL row; maintenance, diagnostic and test
+-- transactions are no revenue: only the ALL row counts them (non_revenue_transactions).
 
-with payments as (
+with all_payments as (
 
     select * from {{ ref('int_payments') }}
     where is_valid_amount
+
+),
+
+payments as (
+
+    select * from all_payments where is_revenue
+
+),
+
+-- each payment in the method it was paid with: a SPLIT payment as its tenders
+payment_parts as (
+
+    select facility_id, local_date, method, status, amount, revenue_sign * amount as revenue
+    from payments
+    where coalesce(len(tenders), 0) = 0
+    union all
+    select
+        facility_id,
+        local_date,
+        tender.method,
+        status,
+        tender.amount,
+        revenue_sign * tender.amount as revenue
+    from (select *, unnest(tenders) as tender from payments where len(tenders) > 0)
 
 ),
 
@@ -28,11 +54,29 @@ by_method as (
         method as payment_method,
         sum(amount) filter (where status = 'COMPLETED') as gross_revenue,
         sum(amount) filter (where status = 'REFUNDED') as refunds,
-        sum(revenue_amount) as revenue,
+        sum(revenue) as revenue,
         count(*) filter (where status = 'COMPLETED') as transactions,
         count(*) filter (where status = 'REFUNDED') as refund_transactions,
         count(*) filter (where status = 'FAILED') as failed_transactions
-    from payments
+    from payment_parts
+    group by all
+
+),
+
+-- the day's figures from whole payments (a split payment is one transaction)
+by_day as (
+
+    select
+        facility_id,
+        local_date,
+        sum(amount) filter (where is_revenue and status = 'COMPLETED') as gross_revenue,
+        sum(amount) filter (where is_revenue and status = 'REFUNDED') as refunds,
+        sum(revenue_amount) as revenue,
+        count(*) filter (where is_revenue and status = 'COMPLETED') as transactions,
+        count(*) filter (where is_revenue and status = 'REFUNDED') as refund_transactions,
+        count(*) filter (where is_revenue and status = 'FAILED') as failed_transactions,
+        count(*) filter (where not is_revenue) as non_revenue_transactions
+    from all_payments
     group by all
 
 ),
@@ -43,7 +87,7 @@ facility_days as (
 
     select facility_id, local_date from {{ ref('int_facility_days') }}
     union
-    select distinct facility_id, local_date from by_method
+    select facility_id, local_date from by_day
 
 ),
 
@@ -53,15 +97,15 @@ totals as (
         d.facility_id,
         d.local_date,
         'ALL' as payment_method,
-        sum(m.gross_revenue) as gross_revenue,
-        sum(m.refunds) as refunds,
-        sum(m.revenue) as revenue,
-        sum(m.transactions) as transactions,
-        sum(m.refund_transactions) as refund_transactions,
-        sum(m.failed_transactions) as failed_transactions
+        t.gross_revenue,
+        t.refunds,
+        t.revenue,
+        t.transactions,
+        t.refund_transactions,
+        t.failed_transactions,
+        t.non_revenue_transactions
     from facility_days as d
-    left join by_method as m on m.facility_id = d.facility_id and m.local_date = d.local_date
-    group by all
+    left join by_day as t on t.facility_id = d.facility_id and t.local_date = d.local_date
 
 ),
 
@@ -107,6 +151,9 @@ final as (
         cast(coalesce(u.transactions, 0) as bigint) as transactions,
         cast(coalesce(u.refund_transactions, 0) as bigint) as refund_transactions,
         cast(coalesce(u.failed_transactions, 0) as bigint) as failed_transactions,
+        case
+            when u.is_total then cast(coalesce(u.non_revenue_transactions, 0) as bigint)
+        end as non_revenue_transactions,
         case
             when u.transactions > 0 then {{ money('u.gross_revenue / u.transactions') }}
         end as avg_ticket,

@@ -76,11 +76,18 @@ renamed as (
         e.method,
         e.status,
         e.paid_until,
+        -- payments landed before contract 1.1 have no purpose: they were all parking
+        case when e.event_type = 'payment' then coalesce(e.tenders, []) end as tenders,
+        case when e.event_type = 'payment' then coalesce(e.purpose, 'PARKING') end as purpose,
+        e.failure_reason,
 
         ---------- bays and counts
         e.zone_id,
         e.bay_id,
         e.bay_occupied,
+        e.max_stay_minutes as sign_max_stay_minutes,
+        e.restricted_until as sign_restricted_until,
+        e.in_violation as vendor_in_violation,
         e.occupied,
         e.capacity as reported_capacity,
 

@@ -121,7 +121,7 @@ def bad_warehouse(quality_warehouse, tmp_path_factory) -> BadRows:
         con.execute("update stg_events set plate = '1-ABC-23' where event_id = ?", [event])
         day = ("2026-03-02", "camguard")
         con.execute(
-            "update mart_data_quality_daily set dead_letter_share = 0.25"
+            "update mart_data_quality_daily set dead_letter_share = 0.25, dead_letters = 30"
             " where date = ?::date and source = ?",
             list(day),
         )

@@ -176,13 +176,18 @@ def test_a_vendor_losing_a_quarter_of_its_payloads_blocks_its_facilities(bad, ba
     facilities = [
         row[0]
         for row in bad.execute(
-            "select distinct facility_id from stg_events where source = ? order by 1", [vendor]
+            "select distinct facility_id from stg_events where source = ? and lake_date = ?",
+            [vendor, day],
         ).fetchall()
     ]
+    assert facilities
     for table in ("mart_occupancy_hourly", "mart_revenue_daily"):
         outcome = checks.vendor_feeds_usable(bad, table)
         assert_failed(outcome, "ERROR", day, vendor, *facilities)
+        assert set(outcome.facilities) == set(facilities)  # the ones it fed that day, no other
         assert checks.vendor_feeds_usable(bad, table, threshold=0.3).passed
+        # a small day's few bad rows are shown, not a reason to hold the numbers back
+        assert checks.vendor_feeds_usable(bad, table, min_dead_letters=31).passed
 
 
 def test_an_impossible_session_duration_fails(bad, bad_warehouse):
