@@ -16,7 +16,7 @@ import os
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ SESSIONS = pa.schema(
         ("entry_device_id", pa.string()), ("exit_event_id", pa.string()), ("exit_ts", _TS),
         ("exit_device_id", pa.string()), ("duration_s", pa.int64()), ("amount_paid", _MONEY),
         ("payments", pa.int64()), ("close_reason", pa.string()), ("version", pa.int64()),
-        ("updated_at", _TS),
+        ("updated_at", _TS), ("landed_at", _TS),
     ]
 )  # fmt: skip
 
@@ -102,6 +102,8 @@ TABLES: dict[str, tuple[pa.Schema, str]] = {
 }
 
 _RENAMED = {EventType.BAY_STATUS: {"occupied": "bay_occupied"}}
+#: The column the writer stamps with the wall-clock time a row landed (tables that have it).
+LANDED_AT = "landed_at"
 
 
 def event_row(event: EventBase) -> dict[str, Any]:
@@ -127,9 +129,12 @@ def _rows_by_date(table: str, records: Iterable[Any]) -> dict[str, pa.Table]:
     """Records as rows (`ROW_OF`), one Arrow table per UTC date of the table's date column."""
     schema, date_column = TABLES[table]
     to_row = ROW_OF[table]
+    # a versioned table's readers take the versions landed since their last run: by when
+    # they landed, as a version's own times (event time) can be older than what they hold
+    landed = {"landed_at": datetime.now(UTC)} if LANDED_AT in schema.names else {}
     by_date: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
-        row = to_row(record)
+        row = to_row(record) | landed
         moment: datetime = row[date_column]
         by_date[moment.strftime("%Y-%m-%d")].append(row)
     return {day: pa.Table.from_pylist(rows, schema=schema) for day, rows in by_date.items()}

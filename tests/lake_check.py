@@ -96,7 +96,8 @@ def lake_events(data_dir: Path) -> list[CanonicalEvent]:
 
 def lake_session_rows(data_dir: Path) -> list[SessionRecord]:
     """Every session row of the lake, every version, re-deliveries included."""
-    return [SessionRecord.model_validate(r) for r in read_table(data_dir, "sessions").to_pylist()]
+    rows = read_table(data_dir, "sessions").drop_columns(["landed_at"]).to_pylist()
+    return [SessionRecord.model_validate(r) for r in rows]
 
 
 def lake_sessions(data_dir: Path) -> dict[str, SessionRecord]:

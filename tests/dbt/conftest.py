@@ -28,7 +28,7 @@ import pytest
 from parkflow.batch import append_to_lake, build_lake
 from parkflow.estate import sample_estate
 from parkflow.estate.tables import write_estate_tables
-from parkflow.lake import EVENTS, read_table, table_dir
+from parkflow.lake import EVENTS, SESSIONS, read_table, table_dir
 from parkflow.simulator import SimulationConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +42,8 @@ BAD_PAYMENT_ID = "bad-negative-payment"
 DUPLICATED_ROWS = 50
 #: How far back in event time the late reports of `add_late_rows` go.
 LATE_BY = timedelta(hours=20)
+#: The payment delivered late onto a session of the first morning (`add_late_rows`).
+LATE_PAYMENT = Decimal("5.00")
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,28 @@ def add_late_rows(data_dir: Path) -> None:
         )
     folder = table_dir(data_dir, "events") / f"date={when:%Y-%m-%d}"
     pq.write_table(pa.Table.from_pylist(late, schema=EVENTS), folder / "late-reports.parquet")
+    # a payment delivered late attaches to a session that ended LATE_BY before the newest
+    # data: a new version whose event time (updated_at) is far older than the newest held
+    session = _closed_session_ending_near(data_dir, when)
+    corrected = {
+        **session,
+        "version": session["version"] + 1,
+        "amount_paid": session["amount_paid"] + LATE_PAYMENT,
+        "payments": session["payments"] + 1,
+        "landed_at": datetime.now(UTC),
+    }
+    folder = table_dir(data_dir, "sessions") / f"date={session['entry_ts']:%Y-%m-%d}"
+    pq.write_table(pa.Table.from_pylist([corrected], schema=SESSIONS), folder / "late.parquet")
+
+
+def _closed_session_ending_near(data_dir: Path, when: datetime) -> dict[str, Any]:
+    """The newest version of the CLOSED session of at most 2 hours that ended nearest `when`."""
+    newest: dict[str, dict[str, Any]] = {}
+    for row in read_table(data_dir, "sessions").to_pylist():
+        if row["session_id"] not in newest or row["version"] > newest[row["session_id"]]["version"]:
+            newest[row["session_id"]] = row
+    short = [s for s in newest.values() if s["status"] == "CLOSED" and s["duration_s"] <= 7200]
+    return min(short, key=lambda s: abs(s["exit_ts"] - when))
 
 
 @pytest.fixture(scope="session")

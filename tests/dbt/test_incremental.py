@@ -1,6 +1,7 @@
 """Incremental runs: the same tables as a full refresh of the same lake, for less work."""
 
 import shutil
+from datetime import timedelta
 
 import duckdb
 import pytest
@@ -52,6 +53,19 @@ def test_the_incremental_run_builds_the_tables_a_full_refresh_builds(warehouse, 
                 f"(({one} except all {other}) union all ({other} except all {one}))"
             ).fetchall()
             assert differing == 0, f"{table}: {differing} rows differ from a full refresh"
+
+
+def test_a_new_version_dated_long_ago_in_event_time_still_replaces_the_held_one(warehouse):
+    """The late payment's version (conftest.add_late_rows), landed last, of a session that
+    ended on the first morning: read by its landing time, not its event time."""
+    rows = warehouse.lake("sessions")
+    late = max(rows, key=lambda s: s["landed_at"])
+    newest_change = max(s["updated_at"] for s in rows)
+    assert late["updated_at"] < newest_change - timedelta(hours=6)  # far behind in event time
+    [(version, paid)] = warehouse.query(
+        f"select version, amount_paid from stg_sessions where session_id = '{late['session_id']}'"
+    )
+    assert (version, paid) == (late["version"], late["amount_paid"])
 
 
 def test_the_occupancy_sweep_redoes_the_hours_from_the_late_reports_on_only(warehouse):

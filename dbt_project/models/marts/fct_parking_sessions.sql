@@ -8,9 +8,9 @@
 }}
 
 -- One row per parking session (its newest version), priced with the facility's tariff.
--- Incremental: a run takes the sessions whose newest version changed since the newest one
--- this table holds (minus `session_lookback_hours`, for versions landed late) and is newer
--- than the version held, and replaces those rows; history is not rebuilt.
+-- Incremental: a run takes the sessions whose newest version landed since the newest one
+-- this table holds (minus `session_lookback_hours`; by landing time, as stg_sessions) and is
+-- newer than the version held, and replaces those rows; history is not rebuilt.
 
 with sessions as (
 
@@ -26,7 +26,8 @@ changed as (
     from sessions
     {% if is_incremental() %}
     left join {{ this }} as held on held.session_id = sessions.session_id
-    where sessions.updated_at >= {{ incremental_cutoff('updated_at', var('session_lookback_hours')) }}
+    where coalesce(sessions.landed_at, sessions.updated_at)
+        >= {{ incremental_cutoff('landed_at', var('session_lookback_hours')) }}
       and (held.session_id is null or sessions.version > held.version)
     {% endif %}
 
@@ -109,6 +110,7 @@ final as (
         ---------- lineage
         version,
         updated_at,
+        landed_at,
         {{ loaded_at() }} as dbt_loaded_at,
         '{{ invocation_id }}' as dbt_invocation_id
 

@@ -8,15 +8,18 @@
 }}
 
 -- One row per parking session: its newest version (the matcher emits a new row per change).
--- Incremental: a run reads the versions changed since the newest `updated_at` held, minus
--- `session_lookback_hours` (a version's updated_at never goes back, so the newest of those is
--- the session's newest), and replaces the sessions whose version is newer than the one held.
+-- Incremental: a run reads the versions landed since the newest `landed_at` held, minus
+-- `session_lookback_hours`, and replaces the sessions whose version is newer than the one
+-- held. Landing time, not a version's `updated_at` (event time): a stay the matcher abandons
+-- at its max stay is dated entry + max stay, days before the newest change already held,
+-- and would never be read. Rows landed before `landed_at` existed count by `updated_at`.
 
 with source as (
 
     select * from {{ lake_source('sessions') }}
     {% if is_incremental() %}
-    where updated_at >= {{ incremental_cutoff('updated_at', var('session_lookback_hours')) }}
+    where coalesce(landed_at, updated_at)
+        >= {{ incremental_cutoff('landed_at', var('session_lookback_hours')) }}
     {% endif %}
 
 ),
@@ -71,6 +74,7 @@ renamed as (
         f.timezone as facility_timezone,
         s.duration_s,
         s.updated_at,
+        s.landed_at,
 
         ---------- money
         s.amount_paid,
