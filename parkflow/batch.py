@@ -23,6 +23,7 @@ leave in the new hours, and writes only the rows the lake does not hold yet.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
 import shutil
 from collections import Counter
@@ -52,7 +53,7 @@ from parkflow.simulator.world import simulate_world
 from streaming.rules.dedupe import RecentIds
 from streaming.rules.devices import DeviceMonitor
 from streaming.rules.occupancy import OccupancyTracker
-from streaming.rules.sessions import SessionMatcher, match_stream
+from streaming.rules.sessions import InsideCorrection, SessionMatcher, match_stream
 
 #: Battery bay sensors send an hourly heartbeat: silent for 3 h means offline (as the
 #: devices agent, `streaming/agents/devices.py`, decides; powered devices: 2 min).
@@ -240,15 +241,22 @@ def device_alerts(
 
 
 def capacity_alerts(
-    ordered: list[CanonicalEvent], facilities: Iterable[Facility]
+    ordered: list[CanonicalEvent],
+    facilities: Iterable[Facility],
+    inside: Iterable[InsideCorrection] = (),
 ) -> list[AlertRecord]:
-    """NEAR_CAPACITY / FULL alerts from entries, exits, bays and counts (re-sent ids once)."""
+    """NEAR_CAPACITY / FULL alerts from entries, exits, bays and counts (re-sent ids once),
+    with the session matcher's corrections of the vehicles inside at their times."""
     tracker = OccupancyTracker({}, {}, {}, capacities(facilities))
     recent = RecentIds()
     alerts: list[AlertRecord] = []
-    for event in ordered:
-        if recent.first_time(event.event_id, event.ts):
-            alerts += tracker.on_event(event)
+    corrections = sorted(inside, key=lambda c: c.ts)
+    for item in heapq.merge(ordered, corrections, key=lambda item: item.ts):
+        if isinstance(item, InsideCorrection):
+            if recent.first_time(item.correction_id, item.ts):
+                alerts += tracker.on_inside(item.facility_id, item.delta, item.ts)
+        elif recent.first_time(item.event_id, item.ts):
+            alerts += tracker.on_event(item)
     return alerts
 
 
@@ -259,7 +267,7 @@ def derive(events: list[CanonicalEvent], facilities: Iterable[Facility]) -> Deri
     matched = match_stream(ordered, SessionMatcher({}, max_stay=max_stays(facilities)))
     monitors = device_monitors()
     alerts = device_alerts(ordered, monitors)
-    alerts += capacity_alerts(ordered, facilities)
+    alerts += capacity_alerts(ordered, facilities, matched.inside)
     return Derived(
         sessions=matched.sessions,
         anomalies=matched.anomalies,

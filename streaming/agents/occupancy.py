@@ -1,5 +1,8 @@
 """occupancy: parking.occupancy -> live vehicles inside and occupied bays, capacity alerts.
 
+Besides events, the topic carries the session matcher's corrections of a gated facility's
+vehicles inside (`{"inside": [...]}` records from the sessions agent: a missed exit or entry).
+
 Events arrive keyed by facility, so one partition holds a whole facility and its counts are
 complete. A record carries a JSON array of one facility's events (normalize sends a batch's
 events of a facility together; a record of one event is read too). State (counts, bays,
@@ -11,6 +14,9 @@ id) are counted once.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
+
+import orjson
 
 from parkflow.estate import capacities
 from parkflow.events import CanonicalEvent, event_from_json, events_from_json
@@ -62,6 +68,11 @@ def decode(value: bytes) -> list[CanonicalEvent]:
     return events_from_json(value) if value.startswith(b"[") else [event_from_json(value)]
 
 
+def inside_corrections(value: bytes) -> list[dict] | None:
+    """The session matcher's corrections in a parking.occupancy record, None for events."""
+    return orjson.loads(value)["inside"] if value.startswith(b'{"inside"') else None
+
+
 @app.agent(topics.occupancy)
 async def occupancy(stream) -> None:
     """Count vehicles and bays per facility and zone; open and resolve capacity alerts."""
@@ -75,6 +86,13 @@ async def occupancy(stream) -> None:
                     continue  # processed before a restart: re-delivered
                 state.note_partition(facility, message.partition)
                 last_offset[facility] = message.offset
+                corrections = inside_corrections(event.value)
+                if corrections is not None:
+                    for c in corrections:
+                        ts = datetime.fromisoformat(c["ts"])
+                        if recent.first_time(c["id"], ts):
+                            alerts += tracker.on_inside(facility, c["delta"], ts)
+                    continue
                 for canonical in decode(event.value):
                     if recent.first_time(canonical.event_id, canonical.ts):
                         alerts += tracker.on_event(canonical)

@@ -1,11 +1,15 @@
 """sessions: parking.events -> sessions and anomalies, state durable in a changelog.
 
 The `events` agent (`streaming/agents/events.py`) hands it each batch of parking.events.
+Where a camera missed a read, the matcher's corrections of the vehicles inside (a session
+ABANDONED, an exit without an entry) go to parking.occupancy, keyed by facility, for the
+occupancy agent's live counts (`encode_inside`).
 
 The matching is `streaming.rules.sessions.SessionMatcher` over a `DurableState`
 (a dict whose changed keys reach the `vehicle_state` changelog once per batch).
-Per batch, for at-least-once without loss: rows to the lake, then the
-changelog, then the acknowledgement (offsets commit after the producer
+Per batch, for at-least-once without loss: rows to the lake and the corrections to
+parking.occupancy (ids make a re-sent one count once), then the changelog, then the
+acknowledgement (offsets commit after the producer
 flushes). A crash re-delivers the batch; each event carries its position (record
 and line) into the matcher, which skips what it already processed from there.
 """
@@ -14,17 +18,22 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import defaultdict
 
+import orjson
 from faust.types import EventT
 
 from parkflow.estate import max_stays
 from parkflow.events import event_from_json
+from parkflow.kafka import OCCUPANCY_TOPIC
 from streaming import metrics
 from streaming.app import app, estate, settings
 from streaming.backlog import catching_up
 from streaming.batching import YIELD_EVERY, event_lines, position
 from streaming.clock import EventClock
+from streaming.outbox import Outbox
 from streaming.rules.sessions import (
+    InsideCorrection,
     MatchResult,
     SessionMatcher,
     VehicleState,
@@ -45,11 +54,30 @@ state: DurableState[VehicleState] = DurableState(
 matcher = SessionMatcher(state, max_stay=max_stays(estate.facilities))
 clock = EventClock()
 lock = asyncio.Lock()
+outbox = Outbox(app)
+
+
+def encode_inside(corrections: list[InsideCorrection]) -> list[tuple[bytes, bytes]]:
+    """parking.occupancy records of corrections: one per facility, `{"inside": [...]}`."""
+    by_facility: dict[str, list[dict]] = defaultdict(list)
+    for c in corrections:
+        by_facility[c.facility_id].append(
+            {"id": c.correction_id, "ts": c.ts.isoformat(), "delta": c.delta}
+        )
+    return [
+        (facility.encode(), orjson.dumps({"inside": rows}))
+        for facility, rows in by_facility.items()
+    ]
 
 
 async def _publish(result: MatchResult) -> None:
-    """Rows to the lake, then the changed state to the changelog."""
-    await asyncio.gather(land("sessions", result.sessions), land("anomalies", result.anomalies))
+    """Rows to the lake and corrections to parking.occupancy, then the changed state to the
+    changelog."""
+    if result.inside:
+        await outbox.send_all(OCCUPANCY_TOPIC, encode_inside(result.inside))
+    await asyncio.gather(
+        land("sessions", result.sessions), land("anomalies", result.anomalies), outbox.flush()
+    )
     await state.flush(app)
     for session in result.sessions:
         metrics.inc("parkflow_sessions_total", status=session.status.value)

@@ -7,8 +7,10 @@ events, so the same input gives the same output.
 Subjects: a facility is keyed by its id ("FAC-001"), an on-street zone by
 "FAC-001/Z-1" (ids cannot contain "/"). Their counts:
 
-- gated facilities: entries minus exits, deliberately not clamped at 0 so the live
-  figure can be checked against the lake (a negative count shows a missed entry);
+- gated facilities: entries minus exits, corrected by the session matcher where a camera
+  missed a read (`on_inside`: -1 for a session ABANDONED, its exit missed; +1 for an exit
+  without an entry): the vehicles of the OPEN sessions. Not clamped at 0, so the live figure
+  can be checked against the lake;
 - on-street zones: the number of bays whose sensor last said occupied;
 - counting systems: the latest reading, as received (negative or above capacity too).
 
@@ -104,6 +106,13 @@ class OccupancyTracker:
         else:
             return []
         return self._check_capacity(subject, event.facility_id, event.ts)
+
+    def on_inside(self, facility_id: str, delta: int, ts: datetime) -> list[AlertRecord]:
+        """Apply a session matcher's correction of a gated facility's vehicles inside (a
+        missed exit or entry, `streaming.rules.sessions.InsideCorrection`); its alerts."""
+        subject = subject_key(facility_id)
+        self.counts[subject] = self.counts.get(subject, 0) + delta
+        return self._check_capacity(subject, facility_id, ts)
 
     def snapshot(self) -> list[OccupancyRow]:
         """Every counted facility and zone with its count, capacity and rate, by key."""

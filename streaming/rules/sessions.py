@@ -112,17 +112,32 @@ class VehicleState(BaseModel):
     seen: dict[str, Seen] = Field(default_factory=dict)  # event id -> when and where
 
 
+@dataclass(frozen=True, slots=True)
+class InsideCorrection:
+    """A change to a facility's vehicles inside that entries minus exits cannot see: -1 when
+    a session turns ABANDONED (its exit was missed: the vehicle is not inside any more),
+    +1 when a late exit closes it after all, or an exit matches no entry (its entry was
+    missed: counting the exit alone would take away a vehicle that was never added)."""
+
+    correction_id: str  # the same change computed again (a replay, a restart) has the same id
+    facility_id: str
+    ts: datetime
+    delta: int
+
+
 @dataclass
 class MatchResult:
     """What one input (or one timer tick) produced."""
 
     sessions: list[SessionRecord] = field(default_factory=list)
     anomalies: list[AnomalyRecord] = field(default_factory=list)
+    inside: list[InsideCorrection] = field(default_factory=list)
 
     def extend(self, other: MatchResult) -> None:
         """Append another result's rows."""
         self.sessions += other.sessions
         self.anomalies += other.anomalies
+        self.inside += other.inside
 
 
 def is_session_part(event: CanonicalEvent) -> bool:
@@ -190,12 +205,14 @@ class SessionMatcher:
                 ]
             )
         vehicle.seen[event.event_id] = Seen(ts=event.ts, at=at)
+        abandoned = _abandoned(vehicle)
         if isinstance(event, EntryEvent):
             result = self._entry(vehicle, event)
         elif isinstance(event, ExitEvent):
             result = self._exit(vehicle, event)
         else:
             result = self._payment(vehicle, event)
+        result.inside += _inside_corrections(abandoned, result)
         self.state[key] = vehicle
         self._schedule(key, vehicle)
         return result
@@ -347,7 +364,11 @@ class SessionMatcher:
             vehicle = self.state.get(key)
             if vehicle is None:
                 continue
-            changed = self._expire(vehicle, now, result)
+            abandoned = _abandoned(vehicle)
+            expired = MatchResult()
+            changed = self._expire(vehicle, now, expired)
+            expired.inside += _inside_corrections(abandoned, expired)
+            result.extend(expired)
             if not vehicle.sessions and not vehicle.waiting and not vehicle.seen:
                 del self.state[key]
                 continue
@@ -451,6 +472,39 @@ def _anomaly(
         detected_at=detected_at,
         detail=detail,
     )
+
+
+# --- vehicles inside --------------------------------------------------------------------------
+
+
+def _abandoned(vehicle: VehicleState) -> frozenset[str]:
+    """The ids of the vehicle's sessions that are ABANDONED now."""
+    return frozenset(s.session_id for s in vehicle.sessions if s.status is SessionStatus.ABANDONED)
+
+
+def _inside_corrections(before: frozenset[str], result: MatchResult) -> list[InsideCorrection]:
+    """What `result` changes in the vehicles inside beyond its entries and exits (rows of one
+    vehicle, whose ABANDONED sessions were `before`)."""
+    newest: dict[str, SessionRecord] = {}
+    for session in result.sessions:
+        held = newest.get(session.session_id)
+        if held is None or session.version > held.version:
+            newest[session.session_id] = session
+    corrections = []
+    for session in newest.values():
+        now_abandoned = session.status is SessionStatus.ABANDONED
+        if now_abandoned != (session.session_id in before):
+            delta = -1 if now_abandoned else 1
+            identity = f"inside:{session.session_id}:{session.version}:{delta}"
+            corrections.append(
+                InsideCorrection(identity, session.facility_id, session.updated_at, delta)
+            )
+    corrections += [
+        InsideCorrection(f"inside:{a.anomaly_id}", a.facility_id, a.detected_at, 1)
+        for a in result.anomalies
+        if a.anomaly_type is AnomalyType.UNMATCHED_EXIT
+    ]
+    return corrections
 
 
 # --- session transitions (each returns a new version) ----------------------------------------

@@ -452,3 +452,15 @@ def test_state_round_trips_through_json_as_a_changelog_would_store_it():
         (AlertType.FULL, AlertState.RESOLVED),
     ]
     assert second.counts == {"FAC-001/Z-1": 3, "FAC-001": -1}
+
+
+def test_a_matcher_correction_moves_the_count_and_resolves_alerts():
+    tracker = OccupancyTracker({}, {}, {}, CAPACITIES)
+    opened = []
+    for n in range(10):
+        opened += tracker.on_event(entry(at(n)))
+    assert {a.alert_type for a in opened} == {AlertType.NEAR_CAPACITY, AlertType.FULL}
+    # one of the ten missed its exit and came back in: its old session is abandoned
+    resolved = tracker.on_inside("FAC-001", -1, at(30))
+    assert tracker.counts["FAC-001"] == 9
+    assert [(a.alert_type, a.state) for a in resolved] == [(AlertType.FULL, AlertState.RESOLVED)]

@@ -246,6 +246,30 @@ def test_rule_8_every_input_is_a_session_part_or_an_anomaly():
         assert len(duplicates) == len(events) - len({e.event_id for e in events})
 
 
+def test_entries_minus_exits_corrected_by_the_matcher_are_the_open_sessions():
+    """The live count (entries - exits + the matcher's corrections) is the vehicles of the
+    OPEN sessions once no exit waits: missed exits, missed entries, late and shuffled ones."""
+    rng = random.Random(23)
+    for _ in range(200):
+        matcher = SessionMatcher({})
+        events = []
+        for n in range(rng.randint(1, 14)):
+            minutes = rng.uniform(0, 600)
+            plate = rng.choice(["AA11", "BB22", "CC33"])
+            maker = rng.choice([entry, entry, exit_])
+            events.append(maker(f"{maker.__name__}{n}", minutes, plate))
+        events += rng.sample(events, k=min(2, len(events)))  # re-sent
+        rng.shuffle(events)
+        result = feed(matcher, *events)
+        unique = {e.event_id: e for e in events}.values()
+        raw = sum(1 if isinstance(e, EntryEvent) else -1 for e in unique)
+        for until in (at(700), at(10_000)):  # exits expired; then the max stay too
+            result.extend(matcher.advance(until))
+            corrections = {c.correction_id: c.delta for c in result.inside}
+            still_open = [s for s in latest(result).values() if s.status is SessionStatus.OPEN]
+            assert raw + sum(corrections.values()) == len(still_open), (events, until)
+
+
 def test_a_payment_before_its_entry_waits_and_then_counts(matcher):
     matcher.on_event(pay("p1", 50, "6.00"))
     session = latest(feed(matcher, entry("e1", 10), exit_("x1", 60)))["e1"]
