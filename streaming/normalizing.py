@@ -71,6 +71,8 @@ class NormalizedBatch:
     rejected: list[Rejected] = field(default_factory=list)
     #: the newest event time parsed per vendor (`FeedClock.newest`)
     newest: dict[str, datetime] = field(default_factory=dict)
+    #: per payload, in order, the newest time of its events (None: rejected, or no event)
+    payload_newest: list[datetime | None] = field(default_factory=list)
 
     def extend(self, later: NormalizedBatch, offset: int) -> None:
         """Append the result of the payloads that followed (the first at index `offset`)."""
@@ -88,6 +90,7 @@ class NormalizedBatch:
         ]
         clock.update(later.newest)
         self.newest = clock.newest
+        self.payload_newest += later.payload_newest
 
 
 class Normalizer:
@@ -117,10 +120,14 @@ class Normalizer:
             if parsed.error is not None:
                 feed_time = clock.feed_time(vendor)
                 result.rejected.append(Rejected(index, parsed.error, vendor, feed_time))
+                result.payload_newest.append(None)
                 continue
             result.parsed[vendor] += 1
             events = parsed.events
-            clock.saw(vendor, events)
+            newest = max(event.ts for event in events) if events else None
+            result.payload_newest.append(newest)
+            if newest is not None:
+                clock.advance(vendor, newest)
             if self.hasher is not None:
                 events = pseudonymise_plates(events, self.hasher)
             for event in events:

@@ -107,25 +107,34 @@ def dead_letters(
     clock: FeedClock,
     mask: bool,
 ) -> list[DeadLetter]:
-    """The batch's dead letters, each at its place in the feed (the batches before it on
-    `clock`, which then takes in this batch's events); `mask`: a clear plate may hide in what
-    did not parse."""
+    """The batch's dead letters, each at its place in its feed: the newest event time this
+    worker parsed before it from the same raw partition (`clock`, keyed by topic and
+    partition, takes in this batch's events as it goes). Per partition: in a backlog the
+    partitions of one vendor are read at different speeds, and another partition's newest
+    event is no place for it. `mask`: a clear plate may hide in what did not parse."""
+    rejected = {r.index: r for r in normalized.rejected}
     letters = []
-    for rejected in normalized.rejected:
-        payload, message = payloads[rejected.index][1], batch[rejected.index].message
+    for index, newest in enumerate(normalized.payload_newest):
+        if newest is None and index not in rejected:
+            continue  # a payload without events moves no clock
+        message = batch[index].message
+        feed = f"{message.topic}:{message.partition}"
+        reject = rejected.get(index)
+        if reject is None:
+            clock.advance(feed, newest)
+            continue
         letters.append(
             DeadLetter.of(
-                rejected.vendor,
-                payload,
-                rejected.reason,
+                reject.vendor,
+                payloads[index][1],
+                reject.reason,
                 topic=message.topic,
                 partition=message.partition,
                 offset=message.offset,
                 mask=mask,
-                feed_time=clock.feed_time(rejected.vendor, rejected.feed_time),
+                feed_time=clock.feed_time(feed),
             )
         )
-    clock.update(normalized.newest)
     return letters
 
 

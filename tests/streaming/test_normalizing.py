@@ -167,20 +167,29 @@ def test_a_split_just_before_a_reject_keeps_its_place_in_the_feed(payloads):
 
 
 def test_the_worker_places_dead_letters_after_the_events_of_earlier_batches(payloads, monkeypatch):
-    """The normalize agent's dead letters: `feed_time` is the newest event time of the vendor
-    this worker parsed before them, in earlier batches too; none after a (re)start."""
+    """The normalize agent's dead letters: `feed_time` is the newest event time this worker
+    parsed before them from the same raw partition, in earlier batches too; none after a
+    (re)start, and none from another partition of the vendor (read at its own speed)."""
     monkeypatch.setenv("PARKFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:1")  # streaming.app needs one
     import streaming.app  # noqa: F401  (the app imports its agents)
     from streaming.agents.normalize import dead_letters
 
     normalizer = Normalizer(REGISTRY, None, MAX_BYTES)
     earlier, rejects = payloads[:50], payloads[50:53]  # rejects: camguard, voltwatch, baynode
-    messages = [
-        SimpleNamespace(message=SimpleNamespace(topic=f"raw.{vendor}", partition=0, offset=i))
-        for i, (vendor, _) in enumerate(rejects)
-    ]
+
+    def read_from(batch, partition=0):
+        return [
+            SimpleNamespace(
+                message=SimpleNamespace(topic=f"raw.{v}", partition=partition, offset=i)
+            )
+            for i, (v, _) in enumerate(batch)
+        ]
+
+    messages = read_from(rejects)
     clock = FeedClock()
-    assert dead_letters(normalizer.normalize(earlier), earlier, [], clock, mask=True) == []
+    assert (
+        dead_letters(normalizer.normalize(earlier), earlier, read_from(earlier), clock, True) == []
+    )
     letters = dead_letters(normalizer.normalize(rejects), rejects, messages, clock, mask=True)
     _, newest = places_in_feed(earlier, reference(earlier, None))
     assert [(d.source, d.feed_time) for d in letters] == [
@@ -193,3 +202,7 @@ def test_the_worker_places_dead_letters_after_the_events_of_earlier_batches(payl
     restarted = dead_letters(normalizer.normalize(rejects), rejects, messages, FeedClock(), True)
     assert [d.feed_time for d in restarted] == [None, None, None]
     assert [d.dead_letter_id for d in restarted] == [d.dead_letter_id for d in letters]
+    elsewhere = dead_letters(
+        normalizer.normalize(rejects), rejects, read_from(rejects, 1), clock, True
+    )
+    assert [d.feed_time for d in elsewhere] == [None, None, None]
