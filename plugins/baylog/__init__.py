@@ -252,13 +252,6 @@ def _verdict(text: str) -> bool | None:
     return _VERDICTS[key]
 
 
-def _looks_like_header(row: list[str]) -> bool:
-    """Whether a row is the header apart from case and surrounding spaces."""
-    return len(row) == len(HEADER) and all(
-        got.strip().casefold() == want for got, want in zip(row, HEADER, strict=True)
-    )
-
-
 class BayLogPlugin(SourcePlugin):
     """Stays in on-street bays, from the sensor histories city open-data portals publish."""
 
@@ -282,8 +275,6 @@ class BayLogPlugin(SourcePlugin):
                 f"expected {len(HEADER)} comma-separated fields ({_HEADER_TEXT}), got "
                 f"{len(row)}; quote fields that contain commas"
             )
-        if row == HEADER or (row[0].strip().casefold() == HEADER[0] and _looks_like_header(row)):
-            raise PayloadError(f"a header row must be exactly {_HEADER_TEXT!r} and come first")
         device, facility, zone, bay, arrival, departure, tz_name, sign_text, verdict_text = row
         for column, value in (("device_id", device), ("facility", facility), ("zone", zone)):
             if not value:
