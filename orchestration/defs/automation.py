@@ -46,15 +46,39 @@ nightly = dg.ScheduleDefinition(
 )  # fmt: skip
 
 
+#: Run states that still hold or wait for the warehouse pool.
+PENDING = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def warehouse_runs_pending(instance: dg.DagsterInstance) -> int:
+    """How many runs of the warehouse jobs are queued or running."""
+    return sum(
+        instance.get_runs_count(dg.RunsFilter(job_name=job.name, statuses=PENDING))
+        for job in (refresh_marts, nightly_full_refresh)
+    )
+
+
 @dg.sensor(
     job=refresh_marts,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Requests a refresh of the models downstream of the lake tables that got "
-    "new files since the last request.",
+    "new files since the last request; waits while a refresh is queued or running.",
 )
 def new_lake_data(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """Compare each lake table's files with the cursor; refresh what depends on the changed."""
+    """Compare each lake table's files with the cursor; refresh what depends on the changed.
+
+    While a warehouse run is queued or running it skips without moving the cursor: the files
+    that land meanwhile are all taken by the next request. Requesting one run per new file
+    instead queues runs faster than a busy machine works through them.
+    """
+    if busy := warehouse_runs_pending(context.instance):
+        return dg.SkipReason(f"{busy} warehouse run(s) queued or running")
     seen = json.loads(context.cursor or "{}")
     now = {table: fingerprint(data_dir(), table) for table in TABLES}
     changed = sorted(t for t in TABLES if now[t] != seen.get(t) and not now[t].startswith("0-"))
