@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser test lint format demo bench bench-more bench-reliability lock clean
+.PHONY: help install browser test lint format demo bench bench-more bench-reliability bench-demo lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ bench-more: install $(CHROMIUM)  ## the other speed figures: import, parsing, Fa
 bench-reliability: install  ## crash recovery (10 kills) and the 30-minute soak
 	$(BIN)/python benchmarks/crash_recovery.py
 	$(BIN)/python benchmarks/soak.py
+
+bench-demo: install $(CHROMIUM)  ## `make demo` started for 5 seeds: time to lag 0 and to every page with data (about 1 h)
+	$(BIN)/python benchmarks/demo_settle.py --runs 5
 
 lock:  ## re-resolve the dependencies into constraints.txt (in a scratch venv)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

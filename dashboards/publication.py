@@ -88,15 +88,18 @@ class PublicationStatus:
         return found
 
     def checks(self) -> pd.DataFrame:
-        """The latest outcome of every check: asset, check, outcome, severity, when."""
+        """The latest outcome of every check, failed first: asset, check, outcome, severity,
+        description, the failing rows (a markdown table) and when."""
         rows = self.current().get("checks", [])
-        frame = pd.DataFrame(
-            rows, columns=["asset", "check", "passed", "severity", "description", "at"]
-        )
+        columns = ["asset", "check", "passed", "severity", "description", "failing_rows", "at"]
+        frame = pd.DataFrame(rows, columns=columns)
+        frame["failing_rows"] = frame["failing_rows"].fillna("")
         frame["outcome"] = frame["passed"].map({True: "PASSED", False: "FAILED"})
         frame["at"] = pd.to_datetime(frame["at"], utc=True)
         failed_first = frame.sort_values(["passed", "severity", "asset", "check"])
-        return failed_first[["asset", "check", "outcome", "severity", "description", "at"]]
+        return failed_first[
+            ["asset", "check", "outcome", "severity", "description", "failing_rows", "at"]
+        ].reset_index(drop=True)
 
 
 def _when(moment: str | None) -> str:
@@ -109,7 +112,7 @@ def stale_warning(stale: list[StaleMart]) -> str:
     """A manager's sentence per stale mart (markdown), or "" when everything is current."""
     lines = []
     for item in stale:
-        reasons = "; ".join(reason.split(":", 1)[0] for reason in item.reasons) or "unknown"
+        reasons = "; ".join(item.reasons) or "unknown"
         if item.facilities:
             lines.append(
                 f"- **{item.mart}**: the figures of {', '.join(item.facilities)} are their last "
@@ -124,4 +127,8 @@ def stale_warning(stale: list[StaleMart]) -> str:
         )
     if not lines:
         return ""
-    return "**Last good data shown.**\n" + "\n".join(lines)
+    return (
+        "**Last good data shown.**\n"
+        + "\n".join(lines)
+        + "\n\nThe failing rows are listed on the Data quality page, under Checks."
+    )

@@ -24,6 +24,15 @@ def worker_url() -> str:
 
 
 @dataclass(frozen=True)
+class Backlog:
+    """What the worker has still to read (`GET /live/occupancy`'s `backlog`)."""
+
+    payloads: int = 0
+    batches: int = 0
+    catching_up: bool = False
+
+
+@dataclass(frozen=True)
 class LiveSnapshot:
     """What the worker holds now, or why it could not be read (`error`)."""
 
@@ -32,6 +41,8 @@ class LiveSnapshot:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     devices: list[dict[str, Any]] = field(default_factory=list)
     as_of: str | None = None
+    event_time: datetime | None = None  # the newest event time the worker counted
+    backlog: Backlog = field(default_factory=Backlog)
     error: str | None = None
 
     @property
@@ -56,10 +67,18 @@ def fetch_live(base: str | None = None) -> LiveSnapshot:
     except (OSError, ValueError) as exc:  # refused, timed out, HTTP error, not JSON
         reason = getattr(exc, "reason", None) or exc
         return LiveSnapshot(fetched_at=now, error=f"{type(exc).__name__}: {reason}")
+    event_time = occupancy.get("event_time") or alerts.get("event_time")
+    behind = occupancy.get("backlog") or {}
     return LiveSnapshot(
         fetched_at=now,
         occupancy=list(occupancy.get("occupancy", [])),
         alerts=list(alerts.get("alerts", [])),
         devices=list(devices.get("devices", [])),
         as_of=occupancy.get("as_of"),
+        event_time=datetime.fromisoformat(event_time) if event_time else None,
+        backlog=Backlog(
+            payloads=int(behind.get("payloads", 0)),
+            batches=int(behind.get("batches", 0)),
+            catching_up=bool(behind.get("catching_up", False)),
+        ),
     )

@@ -28,6 +28,7 @@ class CheckResult:
     passed: bool
     severity: str  # ERROR or WARN
     description: str = ""
+    failing_rows: str = ""  # a markdown table of the first failing rows ("" when it passed)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def merge_status(previous: dict[str, Any], outcome: RunOutcome) -> dict[str, Any
             "passed": c.passed,
             "severity": c.severity,
             "description": c.description,
+            "failing_rows": "" if c.passed else c.failing_rows,
             "run_id": outcome.run_id,
             "at": outcome.finished_at,
         }

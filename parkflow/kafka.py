@@ -27,6 +27,11 @@ TOPIC_CONFIGS = {
     "retention.bytes": "-1",
 }
 
+#: A raw record's header saying when its payload was delivered, where that is not when it
+#: was produced (epoch milliseconds, ASCII): `parkflow simulate` sends simulated history.
+#: Not the record's timestamp: retention deletes old-timestamped records.
+DELIVERED_AT_HEADER = "parkflow-delivered-at"
+
 #: Changelog topics of the worker's tables: compacted, kept until compaction.
 CHANGELOG_CONFIGS = {"cleanup.policy": "compact", "retention.ms": "-1", "retention.bytes": "-1"}
 
@@ -88,18 +93,26 @@ class PartitionBatches:
         self.building: dict[tuple[str, int], Any] = {}
 
     def append(
-        self, topic: str, partition: int, key: bytes | None, value: bytes | None
+        self,
+        topic: str,
+        partition: int,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
     ) -> Any | None:
         """Add a record to its partition's builder. When that builder is full, the record
         starts a new one and the full one is returned, to be submitted before it; else None."""
         where = (topic, partition)
+        record: dict[str, Any] = {"timestamp": None, "key": key, "value": value}
+        if headers:
+            record["headers"] = headers
         builder = self.building.get(where)
         if builder is None:
             builder = self.building[where] = self.producer().create_batch()
-        if builder.append(timestamp=None, key=key, value=value) is not None:
+        if builder.append(**record) is not None:
             return None
-        self.building[where] = self.producer().create_batch()
-        self.building[where].append(timestamp=None, key=key, value=value)  # the first always fits
+        self.building[where] = fresh = self.producer().create_batch()
+        fresh.append(**record)  # the first always fits
         return builder
 
     def take(self) -> dict[tuple[str, int], Any]:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
@@ -33,11 +34,13 @@ _MONEY = pa.decimal128(12, 2)
 
 #: Canonical events, all types in one wide table (`event_type` says which columns apply).
 #: A bay's state is `bay_occupied` (bool); a counting system's reading is `occupied` (int).
+#: `received_at` is a lake column, not an event field: when the payload reached its raw topic
+#: (the Kafka record's time, `received_suffix`), null where only `ingested_at` is known.
 EVENTS = pa.schema(
     [
         ("event_id", pa.string()), ("event_type", pa.string()), ("facility_id", pa.string()),
         ("device_id", pa.string()), ("ts", _TS), ("ingested_at", _TS), ("source", pa.string()),
-        ("flags", pa.list_(pa.string())),
+        ("flags", pa.list_(pa.string())), ("received_at", _TS),
         ("plate", pa.string()), ("plate_confidence", pa.float64()), ("gate_id", pa.string()),
         ("lane", pa.string()), ("vehicle_type", pa.string()), ("image_url", pa.string()),
         ("transaction_id", pa.string()), ("amount", _MONEY), ("currency", pa.string()),
@@ -170,6 +173,12 @@ def _events_table(block: bytes, *, bays: bool) -> pa.Table:
     return table.add_column(_COUNT_AT, _COUNT, pa.nulls(table.num_rows, _COUNT.type))
 
 
+def received_suffix(received_at: datetime) -> bytes:
+    """The end of an event's JSON line that adds its lake column `received_at` (in place of the
+    closing brace): one payload's events share it."""
+    return b',"received_at":' + orjson.dumps(received_at, option=orjson.OPT_UTC_Z) + b"}"
+
+
 class EventLines:
     """Canonical events as JSON lines, grouped as the events table's files are.
 
@@ -185,12 +194,14 @@ class EventLines:
         self.groups: dict[tuple[str, bool], list[bytes]] = defaultdict(list)
         self.count = 0
 
-    def add(self, event: EventBase, encoded: bytes | None = None) -> None:
-        """Add an event; `encoded` is its `event_to_json`, when the caller has it already."""
+    def add(self, event: EventBase, encoded: bytes | None = None, received: bytes = b"") -> None:
+        """Add an event; `encoded` is its `event_to_json`, when the caller has it already;
+        `received` its payload's `received_suffix` (b"": not known)."""
         day = event.ts.date().isoformat()
-        self.groups[day, event.event_type is EventType.BAY_STATUS].append(
-            event_to_json(event) if encoded is None else encoded
-        )
+        line = event_to_json(event) if encoded is None else encoded
+        if received:
+            line = line[:-1] + received  # the object's closing brace is the suffix's
+        self.groups[day, event.event_type is EventType.BAY_STATUS].append(line)
         self.count += 1
 
     def joined(self) -> dict[tuple[str, bool], bytes]:

@@ -24,9 +24,11 @@ agents late, which their timers do not see.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import faust
 
-from parkflow.kafka import EVENTS_TOPIC
+from parkflow.kafka import EVENTS_TOPIC, OCCUPANCY_TOPIC
 
 #: Records a raw partition may be behind before the worker counts as catching up: a few
 #: seconds of a busy partition, far more than one fetch in steady state.
@@ -56,3 +58,34 @@ def catching_up(
         if ends[tp] - read.get(tp, -1) - 1 > allowed:
             return True
     return False
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What this worker has still to read: the live API's answer to "is it behind?"."""
+
+    #: Vendor payloads in the raw topics not yet read.
+    payloads: int
+    #: Records of parking.events and parking.occupancy not yet read (up to 500 events each).
+    batches: int
+    #: Whether the live counts are still half-way through a backlog: timers hold, or the
+    #: occupancy agent is more than a few batches behind.
+    catching_up: bool
+
+
+def backlog(app: faust.App, max_events_lag: int = MAX_EVENTS_LAG) -> Backlog:
+    """The records this worker's input partitions are behind the broker's last reported end."""
+    monitor = app.monitor
+    ends, read = monitor.tp_end_offsets, monitor.tp_read_offsets
+    payloads = batches = 0
+    occupancy_behind = False
+    for tp in app.consumer.assignment():
+        if tp not in ends:
+            continue
+        behind = max(0, ends[tp] - read.get(tp, -1) - 1)
+        if tp.topic.startswith("raw."):
+            payloads += behind
+        elif tp.topic in (EVENTS_TOPIC, OCCUPANCY_TOPIC):
+            batches += behind
+            occupancy_behind |= tp.topic == OCCUPANCY_TOPIC and behind > max_events_lag
+    return Backlog(payloads, batches, occupancy_behind or catching_up(app))

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from parkflow.events import EventType, event_to_json
 from parkflow.kafka import KeyPartitioner
-from parkflow.lake import EventLines
+from parkflow.lake import EventLines, received_suffix
 from parkflow.parsing import FeedClock, parse_payload, pseudonymise_plates
 from parkflow.plates import PlateHasher
 from parkflow.registry import PluginRegistry
@@ -104,9 +104,15 @@ class Normalizer:
         self.max_payload_bytes = max_payload_bytes
         self.partitioner = KeyPartitioner()
 
-    def normalize(self, payloads: Sequence[Payload], partitions: int = 1) -> NormalizedBatch:
+    def normalize(
+        self,
+        payloads: Sequence[Payload],
+        partitions: int = 1,
+        received: Sequence[float | None] | None = None,
+    ) -> NormalizedBatch:
         """Parse, pseudonymise, key and encode every payload's events; note the rejects.
-        `partitions` is parking.events' partition count."""
+        `partitions` is parking.events' partition count; `received`, per payload, when it
+        reached its raw topic (epoch seconds, None: not known), the lake's `received_at`."""
         result = NormalizedBatch()
         lines = EventLines()
         counted: dict[str, list[bytes]] = defaultdict(list)  # facility -> its events' JSON
@@ -130,10 +136,12 @@ class Normalizer:
                 clock.advance(vendor, newest)
             if self.hasher is not None:
                 events = pseudonymise_plates(events, self.hasher)
+            at = received[index] if received is not None else None
+            suffix = received_suffix(datetime.fromtimestamp(at, UTC)) if at is not None else b""
             for event in events:
                 encoded = event_to_json(event)
                 sent[partition_of(partition_key(event), partitions)].append(encoded)
-                lines.add(event, encoded)
+                lines.add(event, encoded, suffix)
                 if event.event_type in OCCUPANCY_TYPES:
                     counted[event.facility_id].append(encoded)
                 result.event_types[event.event_type.value] += 1

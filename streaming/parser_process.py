@@ -6,7 +6,8 @@ Every message either way is a pickle behind its length (8 bytes, big-endian):
 1. the worker sends (plate key or None, largest payload in bytes, young-generation
    GC threshold) and the process answers None once its plugins are loaded;
 2. then each batch, as (a list of (vendor, payload bytes), parking.events' partition
-   count), is answered with its `NormalizedBatch`, in the order the batches came.
+   count, when each payload was received or None), is answered with its `NormalizedBatch`,
+   in the order the batches came.
 
 The process exits when its stdin closes, which is also what happens when the
 worker dies, however it dies.
@@ -57,8 +58,8 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
         answers.write(frame(None))
         answers.flush()
         while True:
-            payloads, partitions = read_message(requests)
-            answers.write(frame(normalizer.normalize(payloads, partitions)))
+            payloads, partitions, received = read_message(requests)
+            answers.write(frame(normalizer.normalize(payloads, partitions, received)))
             answers.flush()
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         return

@@ -181,19 +181,30 @@ class Parsers:
         """Stop the processes."""
         await asyncio.gather(*(p.stop() for p in self.processes))
 
-    async def normalize(self, payloads: Sequence[Payload], partitions: int = 1) -> NormalizedBatch:
-        """The batch normalized, in order, for a parking.events of `partitions` partitions;
-        split between the parser processes when there are.
+    async def normalize(
+        self,
+        payloads: Sequence[Payload],
+        partitions: int = 1,
+        received: Sequence[float | None] | None = None,
+    ) -> NormalizedBatch:
+        """The batch normalized, in order, for a parking.events of `partitions` partitions
+        (`received`: `Normalizer.normalize`'s); split between the parser processes when there
+        are.
 
         Calls may overlap (the next batch asked before the answer to this one is used): each
         process answers its parts in the order asked."""
         if not self.processes or not payloads:
-            return self.inline.normalize(payloads, partitions)
+            return self.inline.normalize(payloads, partitions, received)
         size = -(-len(payloads) // len(self.processes))  # ceiling division
         starts = range(0, len(payloads), size)
         parts = await asyncio.gather(
             *(
-                self._part(process, payloads[start : start + size], partitions)
+                self._part(
+                    process,
+                    payloads[start : start + size],
+                    partitions,
+                    None if received is None else received[start : start + size],
+                )
                 for process, start in zip(self.processes, starts, strict=False)
             )
         )
@@ -203,13 +214,17 @@ class Parsers:
         return result
 
     async def _part(
-        self, process: ParserProcess, payloads: Sequence[Payload], partitions: int
+        self,
+        process: ParserProcess,
+        payloads: Sequence[Payload],
+        partitions: int,
+        received: Sequence[float | None] | None,
     ) -> NormalizedBatch:
         asked = None
         try:
             await process.start()
             asked = process.process
-            answer = await process.ask((list(payloads), partitions))
+            answer = await process.ask((list(payloads), partitions, received))
         except (OSError, EOFError, asyncio.IncompleteReadError) as exc:
             log.warning(
                 "a parser process failed (%s): %d payloads are parsed in the worker, and a new "
@@ -218,6 +233,6 @@ class Parsers:
                 len(payloads),
             )
             process.discard(asked)
-            return self.inline.normalize(payloads, partitions)
+            return self.inline.normalize(payloads, partitions, received)
         assert isinstance(answer, NormalizedBatch)
         return answer

@@ -1,7 +1,10 @@
 """HTTP views on the worker's web server (127.0.0.1 by default).
 
 - `GET /health`: 200 once the worker runs.
-- `GET /live/occupancy`, `GET /live/alerts`, `GET /live/devices`: what the agents hold now.
+- `GET /live/occupancy`, `GET /live/alerts`, `GET /live/devices`: what the agents hold now,
+  with `event_time` (the newest event time counted: the "now" of an alert's age) and, on
+  occupancy, `backlog` (payloads and batches still to read; `catching_up` while the counts
+  are half-way through a backlog, when the dashboards show no figures).
 - `GET /metrics`: Prometheus text (payloads, events, sessions, alerts, sink, consumer lag).
 - `POST /ingest/{vendor}`: one vendor payload, or `POST /ingest/{vendor}/bulk` with a JSON
   array of payloads (partial success), behind `Authorization: Bearer $PARKFLOW_INGEST_TOKEN`.
@@ -33,6 +36,7 @@ from parkflow.registry import UnknownPluginError
 from streaming import metrics
 from streaming.agents import devices, occupancy
 from streaming.app import app, plugins, settings
+from streaming.backlog import backlog
 from streaming.http_input import (
     BodyTooLarge,
     bearer_token,
@@ -68,11 +72,30 @@ async def health(web: View, request: Request) -> Response:
     )
 
 
+def _event_time() -> str | None:
+    """The newest event time the live views have counted, ISO 8601 (None before any)."""
+    seen = [t for t in (occupancy.tracker.newest, devices.clock.newest) if t is not None]
+    return max(seen).isoformat() if seen else None
+
+
 @app.page("/live/occupancy")
 async def live_occupancy(web: View, request: Request) -> Response:
-    """Vehicles inside per facility and occupied bays per zone, as counted now."""
+    """Vehicles inside per facility and occupied bays per zone, as counted now, and how far
+    the worker is from the end of its input."""
     rows = [row.model_dump(mode="json") for row in occupancy.tracker.snapshot()]
-    return web.json({"as_of": _now().isoformat(), "occupancy": rows})
+    behind = backlog(app)
+    return web.json(
+        {
+            "as_of": _now().isoformat(),
+            "event_time": _event_time(),
+            "backlog": {
+                "payloads": behind.payloads,
+                "batches": behind.batches,
+                "catching_up": behind.catching_up,
+            },
+            "occupancy": rows,
+        }
+    )
 
 
 @app.page("/live/alerts")
@@ -86,7 +109,9 @@ async def live_alerts(web: View, request: Request) -> Response:
         if alert.state is AlertState.OPEN
     ]
     open_alerts.sort(key=lambda alert: alert["opened_at"])
-    return web.json({"as_of": _now().isoformat(), "alerts": open_alerts})
+    return web.json(
+        {"as_of": _now().isoformat(), "event_time": _event_time(), "alerts": open_alerts}
+    )
 
 
 @app.page("/live/devices")

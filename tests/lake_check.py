@@ -79,9 +79,10 @@ def same_second_reentries(events: Iterable[CanonicalEvent]) -> list[tuple[str, s
 
 
 def lake_event_dicts(data_dir: Path) -> Iterator[dict]:
-    """Lake rows back into canonical-event dicts (the lake renames a bay's `occupied`)."""
+    """Lake rows back into canonical-event dicts (the lake renames a bay's `occupied`, and adds
+    when the payload was received, `received_at`, which is no event field)."""
     for row in read_table(data_dir, "events").to_pylist():
-        row = {k: v for k, v in row.items() if v is not None}
+        row = {k: v for k, v in row.items() if v is not None and k != "received_at"}
         if row["event_type"] == "bay_status":
             row["occupied"] = row.pop("bay_occupied")
         row["flags"] = tuple(row.get("flags") or ())

@@ -22,6 +22,19 @@ def group_gone(group: int, within: float) -> bool:
     return False
 
 
+def stop_group(process: subprocess.Popen, sig: int = signal.SIGINT, grace: float = 90) -> None:
+    """Stop a process started in a session of its own, its whole group: `sig` (Ctrl-C's by
+    default), then SIGKILL after `grace` seconds."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def processes_using(data_dir: Path) -> list[str]:
     """`pid command` of every live process whose environment has PARKFLOW_DATA_DIR=`data_dir`.
 

@@ -1,6 +1,9 @@
-"""Data quality: dead letters per vendor per day, and the latest day's outcome per vendor."""
+"""Data quality: dead letters per vendor per day, the latest day's outcome per vendor, and
+the latest outcome of every Dagster check, with the rows a failing one found."""
 
 from __future__ import annotations
+
+import html
 
 import hvplot.pandas  # noqa: F401  (registers .hvplot)
 import pandas as pd
@@ -9,6 +12,7 @@ import panel as pn
 from dashboards import format as fmt
 from dashboards import ui
 from dashboards.pages.base import Page
+from dashboards.publication import PublicationStatus
 
 #: The same limit as the Dagster check `dead_letter_share` (a WARN above it).
 DEAD_LETTER_LIMIT = 0.10
@@ -79,8 +83,60 @@ class DataQualityPage(Page):
             self._dead_letters(daily),
             ui.heading("Per vendor and day"),
             self._table(daily),
+            ui.heading(
+                "Checks",
+                "The latest outcome of each data-quality check Dagster runs before it publishes "
+                "the marts; a failing one with the rows it found.",
+            ),
+            *self._checks(),
         ]
         return pn.Column(*parts, sizing_mode="stretch_width")
+
+    def _checks(self) -> list[pn.viewable.Viewable]:
+        checks = PublicationStatus(self.store.folder).checks()
+        if checks.empty:
+            return [ui.empty("No check has run yet.", title="No checks")]
+        failed = checks[checks["outcome"] == "FAILED"]
+        parts: list[pn.viewable.Viewable] = []
+        for row in failed.itertuples():
+            parts.append(
+                ui.note(
+                    f"{row.asset} · {row.check} ({row.severity}): {row.description}",
+                    "error" if row.severity == "ERROR" else "warning",
+                    classes=["pf-check-failed"],
+                )
+            )
+            if row.failing_rows:
+                # the check's markdown table (plates masked by the check); cells hold data
+                # values, so no HTML in them may reach the page as markup
+                parts.append(
+                    pn.pane.Markdown(
+                        html.escape(row.failing_rows, quote=False),
+                        css_classes=["pf-check-rows"],
+                        sizing_mode="stretch_width",
+                        margin=(0, 16),
+                    )
+                )
+        if failed.empty:
+            parts.append(ui.note(f"All {len(checks)} checks passed.", "success"))
+        table = checks.drop(columns=["failing_rows"]).assign(
+            at=checks["at"].dt.strftime("%Y-%m-%d %H:%M UTC")
+        )
+        parts.append(
+            ui.table(
+                table,
+                "checks",
+                titles={
+                    "asset": "Model",
+                    "check": "Check",
+                    "outcome": "Outcome",
+                    "severity": "Severity",
+                    "description": "Result",
+                    "at": "Run finished",
+                },
+            )
+        )
+        return parts
 
     def _summary(self, daily: pd.DataFrame) -> pn.viewable.Viewable:
         payloads = daily["events"].sum() + daily["dead_letters"].sum()

@@ -47,6 +47,7 @@ def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOutcome:
     checks = []
     for event in events(event_type.ASSET_CHECK_EVALUATION):
         evaluation = event.asset_check_evaluation_data
+        rows = evaluation.metadata.get("failing_rows")
         checks.append(
             CheckResult(
                 asset=evaluation.asset_key.to_user_string(),
@@ -54,6 +55,7 @@ def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOutcome:
                 passed=evaluation.passed,
                 severity=evaluation.severity.value,
                 description=evaluation.description or "",
+                failing_rows=str(rows.value) if rows is not None else "",
             )
         )
     return RunOutcome(

@@ -138,6 +138,7 @@ def simulate(
             settings.partitions,
             settings.kafka_replication,
             retry_for_s=settings.producer_retry_s,
+            stamp_delivery=True,
         )
         folder = None
     else:

@@ -32,6 +32,8 @@ from parkflow.settings import load_settings
 HOST = "127.0.0.1"
 PORTS = {"broker": 9092, "worker": 6066, "dagster": 3000, "dashboard": 5006}
 BIN = Path(sys.executable).parent
+#: The simulator's default seed: `make demo` shows the same history on every machine.
+SEED = 7
 
 
 def port_free(port: int) -> bool:
@@ -61,13 +63,14 @@ def run_file(data_dir: Path) -> Path:
     return data_dir / "run" / "up.json"
 
 
-def backfill(bootstrap: str, days: float, facilities: int) -> None:
+def backfill(bootstrap: str, days: float, facilities: int, seed: int) -> None:
     """Send `days` of simulated history, ending now, through the raw topics."""
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=days)
     console.rule(f"backfilling {days:g} days of simulated history through Kafka")
     subprocess.run(
         [str(BIN / "parkflow"), "simulate", "--kafka", "--bootstrap", bootstrap,
-         "--days", str(days), "--facilities", str(facilities), "--start", start.isoformat()],
+         "--days", str(days), "--facilities", str(facilities), "--start", start.isoformat(),
+         "--seed", str(seed)],
         check=True,
     )  # fmt: skip
 
@@ -80,6 +83,9 @@ def up(
         bool, typer.Option("--simulate", help="Stream live simulated traffic.")
     ] = False,
     facilities: Annotated[int, typer.Option(min=1, max=6, help="Simulated facilities.")] = 3,
+    seed: Annotated[
+        int, typer.Option(help="Random seed of the simulated history and traffic.")
+    ] = SEED,
 ) -> None:
     """Run broker, worker, Dagster and dashboards together; Ctrl-C stops everything."""
     settings = load_settings()
@@ -111,7 +117,7 @@ def up(
         if history and has_lake:
             console.print(f"reusing the lake in {data_dir} (no backfill; delete it to start over)")
         elif history:
-            backfill(bootstrap, history, facilities)
+            backfill(bootstrap, history, facilities, seed)
         manager = Manager()
         parkflow = str(BIN / "parkflow")
         manager.add_process("worker", f"{parkflow} worker --web-port {ports['worker']}", env=env)
@@ -123,7 +129,7 @@ def up(
             manager.add_process(
                 "traffic",
                 f"{parkflow} simulate --live --kafka --bootstrap {bootstrap} "
-                f"--facilities {facilities}",
+                f"--facilities {facilities} --seed {seed}",
                 env=env,
             )
         run = run_file(data_dir)

@@ -23,7 +23,13 @@ from pydantic import BaseModel, Field
 
 from parkflow import __version__
 from parkflow.events import utc_now
-from parkflow.kafka import KeyPartitioner, PartitionBatches, ensure_topics, raw_topic
+from parkflow.kafka import (
+    DELIVERED_AT_HEADER,
+    KeyPartitioner,
+    PartitionBatches,
+    ensure_topics,
+    raw_topic,
+)
 from parkflow.registry import PluginRegistry
 from parkflow.sdk import SourcePlugin
 from parkflow.simulator.catalog import first_facilities
@@ -125,6 +131,10 @@ class KafkaSink:
     At-least-once: a payload the broker does not acknowledge (down, paused, unreachable) is
     sent again until `retry_for_s` seconds after the first failure, then `DeliveryError`.
     A payload sent twice is stored once downstream (event ids are deterministic).
+
+    `stamp_delivery`: each record says when its payload was delivered (`DELIVERED_AT_HEADER`),
+    for simulated traffic, whose history is delivered in the past; a replay of files sends
+    what it reads now, a backfill, and does not.
     """
 
     def __init__(
@@ -136,8 +146,10 @@ class KafkaSink:
         retry_for_s: float = 300.0,
         request_timeout_s: float = 40.0,
         linger_s: float = 0.05,
+        stamp_delivery: bool = False,
     ) -> None:
         self.bootstrap = bootstrap
+        self.stamp_delivery = stamp_delivery
         self.partitions = partitions
         self.replication = replication
         self.retry_for_s = retry_for_s
@@ -188,7 +200,11 @@ class KafkaSink:
         if count is None:
             count = self._partition_counts[topic] = len(await self._producer.partitions_for(topic))
         where = (topic, self._partitioner(payload.key, count))
-        full = self._batches.append(topic, where[1], payload.key, payload.data)
+        headers = None
+        if self.stamp_delivery:
+            delivered = str(int(payload.deliver_at.timestamp() * 1000)).encode()
+            headers = [(DELIVERED_AT_HEADER, delivered)]
+        full = self._batches.append(topic, where[1], payload.key, payload.data, headers)
         self._unacknowledged += 1
         if self._linger is None:
             self._linger = asyncio.get_running_loop().call_later(self.linger_s, self._linger_over)

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from functools import partial
 
-from faust.types import EventT
+from faust.types import EventT, Message
 
-from parkflow.kafka import DEADLETTER_TOPIC, EVENTS_TOPIC, OCCUPANCY_TOPIC
+from parkflow.kafka import DEADLETTER_TOPIC, DELIVERED_AT_HEADER, EVENTS_TOPIC, OCCUPANCY_TOPIC
 from parkflow.parsing import DeadLetter, FeedClock
 from streaming import metrics, topics
 from streaming.app import app, plugins, settings
@@ -46,6 +47,8 @@ parsers = Parsers(
 )
 #: Per vendor, the newest event time this worker parsed: where its dead letters are in the feed.
 feed_clock = FeedClock()
+#: Kafka's timestamp type of a time stamped by the record's producer (1: by the broker).
+CREATE_TIME = 0
 
 
 @app.agent(topics.raw)
@@ -81,8 +84,29 @@ async def _parse(
 ) -> tuple[list[tuple[str, bytes]], NormalizedBatch]:
     """A batch's (vendor, payload) pairs, and what the parser processes made of them."""
     payloads = [(e.message.topic.removeprefix("raw."), e.message.value or b"") for e in batch]
+    now = time.time()
+    received = [received_time(e.message, now) for e in batch]
     partitions = len(await outbox.partitions_of(EVENTS_TOPIC))
-    return payloads, await parsers.normalize(payloads, partitions)
+    return payloads, await parsers.normalize(payloads, partitions, received)
+
+
+def received_time(message: Message, now: float) -> float | None:
+    """When a payload reached ParkFlow, in epoch seconds, never later than `now`: the time
+    its sender says it delivered it (`parkflow simulate`'s simulated history carries it in a
+    header, `DELIVERED_AT_HEADER`), else its record's CreateTime (what the producer stamped:
+    the ingest API, a replay, a gateway); None for a broker's LogAppendTime.
+
+    The lake keeps it as `received_at`, which the data-quality mart measures lateness by: a
+    backlog the worker reads later is not late delivery (`ingested_at` is when it landed)."""
+    for name, value in message.headers or ():
+        if name == DELIVERED_AT_HEADER:
+            try:
+                return min(int(value) / 1000, now)
+            except ValueError:
+                break  # not a time: the record's own
+    if message.timestamp_type != CREATE_TIME or not message.timestamp:
+        return None
+    return min(message.timestamp, now)
 
 
 async def _send(

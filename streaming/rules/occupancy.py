@@ -52,6 +52,9 @@ class OccupancyRow(BaseModel):
     occupied: int
     capacity: int | None
     occupancy_rate: float | None
+    #: A count no car park can hold (below 0, above capacity): a counter's flagged reading,
+    #: or missed reads not yet corrected. Shown as counted, marked so nobody takes it as real.
+    flagged: bool = False
 
 
 def subject_key(facility_id: str, zone_id: str | None = None) -> str:
@@ -84,6 +87,8 @@ class OccupancyTracker:
         self.open_alerts = open_alerts
         self.capacities = capacities
         self.near_ratio = near_ratio
+        #: The newest event time counted (None before the first event, and after a restart).
+        self.newest: datetime | None = None
 
     def on_event(self, event: EventBase) -> list[AlertRecord]:
         """Apply one event; returns the capacity alerts it opened or resolved.
@@ -91,6 +96,7 @@ class OccupancyTracker:
         Entries, exits, bay statuses and count readings change a count; any other
         event is ignored and returns [].
         """
+        self._observe(event.ts)
         if isinstance(event, EntryEvent | ExitEvent):
             subject = subject_key(event.facility_id)
             step = 1 if isinstance(event, EntryEvent) else -1
@@ -110,6 +116,7 @@ class OccupancyTracker:
     def on_inside(self, facility_id: str, delta: int, ts: datetime) -> list[AlertRecord]:
         """Apply a session matcher's correction of a gated facility's vehicles inside (a
         missed exit or entry, `streaming.rules.sessions.InsideCorrection`); its alerts."""
+        self._observe(ts)
         subject = subject_key(facility_id)
         self.counts[subject] = self.counts.get(subject, 0) + delta
         return self._check_capacity(subject, facility_id, ts)
@@ -119,6 +126,10 @@ class OccupancyTracker:
         return [self._row(subject) for subject in sorted(self.counts)]
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _observe(self, ts: datetime) -> None:
+        if self.newest is None or ts > self.newest:
+            self.newest = ts
 
     def _set_bay(self, event: BayStatusEvent) -> bool:
         """Record a bay's status and adjust its zone's count; False when nothing changed."""
@@ -180,4 +191,5 @@ class OccupancyTracker:
             occupied=occupied,
             capacity=capacity,
             occupancy_rate=None if capacity is None else occupied / capacity,
+            flagged=occupied < 0 or (capacity is not None and occupied > capacity),
         )

@@ -19,6 +19,16 @@ EXPECTED = {
 }
 
 
+#: Bokeh data sources with at least one row (each chart has at least one), in the page.
+FILLED_SOURCES_JS = """() => {
+  let filled = 0;
+  for (const doc of Bokeh.documents) for (const m of doc.all_models) {
+    if (m.constructor.__name__ === 'ColumnDataSource' && m.get_length() > 0) filled += 1;
+  }
+  return filled;
+}"""
+
+
 def page_query(key: str) -> str:
     """The URL query of an `EXPECTED` key: `occupancy/week` -> `page=occupancy&view=week`."""
     slug, _, view = key.partition("/")

@@ -19,16 +19,7 @@ import pytest
 
 from dashboards.format import symbol
 from tests.dashboards.conftest import open_page, query_marts, screenshot, wait_for_kpi
-from tests.dashboards.expected import EXPECTED, page_query
-
-#: Bokeh data sources with at least one row (each chart has at least one).
-FILLED_SOURCES_JS = """() => {
-  let filled = 0;
-  for (const doc of Bokeh.documents) for (const m of doc.all_models) {
-    if (m.constructor.__name__ === 'ColumnDataSource' && m.get_length() > 0) filled += 1;
-  }
-  return filled;
-}"""
+from tests.dashboards.expected import EXPECTED, FILLED_SOURCES_JS, page_query
 
 HOSTILE = [
     "FAC-001' OR '1'='1",

@@ -17,11 +17,11 @@ from dashboards import format as fmt
 from dashboards.data import MART_NAME, Marts
 from dashboards.filters import initial_filters, parse_date
 from dashboards.pages import PAGE_TYPES
-from dashboards.pages.live import LivePage
+from dashboards.pages.live import LivePage, alerts_frame
 from dashboards.pages.occupancy import dwell_label
 from dashboards.pages.reports import ReportsPage, safe_file_part, to_csv
 from dashboards.shell import Shell
-from dashboards.worker import LiveSnapshot, fetch_live
+from dashboards.worker import Backlog, LiveSnapshot, fetch_live
 from tests.dashboards.expected import EXPECTED
 
 
@@ -202,7 +202,41 @@ def test_live_page_offline_and_online():
     )
     online = texts(rendered(page))
     assert "Vehicles inside" in online
-    assert ">120<" in online
+    assert ">130<" in online and "of 440 spaces" in online  # an on-street facility: its zones
+
+
+def test_live_page_says_the_worker_is_catching_up_and_shows_no_half_counted_figures():
+    page = LivePage(filters=initial_filters(Marts(Path("/nonexistent")), {}), store=None)
+    page.snapshot = LiveSnapshot(
+        fetched_at=datetime.now(UTC),
+        occupancy=[{"facility_id": "FAC-001", "zone_id": None, "occupied": 1005,
+                    "capacity": 400, "occupancy_rate": 2.51, "flagged": True}],
+        event_time=datetime(2026, 11, 16, 6, tzinfo=UTC),
+        backlog=Backlog(payloads=84_210, batches=37, catching_up=True),
+    )  # fmt: skip
+    shown = texts(rendered(page))
+    assert "working through a backlog" in shown and "84,210 vendor payloads" in shown
+    assert "37 event batches" in shown and "2026-11-16" in shown
+    assert "1,005" not in shown and "Vehicles inside" not in shown
+
+
+def test_live_alerts_are_aged_in_event_time_and_flagged_counts_are_marked():
+    event_time = datetime(2026, 11, 16, 7, 30, tzinfo=UTC)  # a feed 3 weeks behind the clock
+    snapshot = LiveSnapshot(
+        fetched_at=datetime.now(UTC),
+        occupancy=[{"facility_id": "FAC-002", "zone_id": None, "occupied": 401,
+                    "capacity": 400, "occupancy_rate": 1.0025, "flagged": True}],
+        alerts=[{"opened_at": "2026-11-16T06:00:00+00:00", "facility_id": "FAC-002",
+                 "subject_id": "FAC-002", "alert_type": "FULL", "severity": "CRITICAL",
+                 "detail": "FAC-002 at 401/400 (100%)"}],
+        event_time=event_time,
+    )  # fmt: skip
+    assert alerts_frame(snapshot, None, event_time)["open_minutes"].tolist() == [90]
+    page = LivePage(filters=initial_filters(Marts(Path("/nonexistent")), {}), store=None)
+    page.snapshot = snapshot
+    shown = texts(rendered(page))
+    assert "Flagged: FAC-002 at 401 of 400" in shown
+    assert "Newest event: 2026-11-16" in shown and "days ago" in shown
 
 
 def test_the_worker_being_down_is_a_state_not_an_exception():
@@ -320,3 +354,40 @@ def test_data_quality_shows_backfilled_events_apart_from_late_ones(marts_dir, tm
     assert re.search(r'pf-kpi-backfilled">.*?pf-value">4,321<', content)
     assert "history loaded since, not late" in content
     assert re.search(r'pf-kpi-late">.*?pf-value">[0-9,]+<', content)
+
+
+def test_data_quality_names_a_failing_check_its_facility_and_rows(marts_dir, tmp_path):
+    import shutil
+
+    from orchestration.publication import CheckResult, RunOutcome, merge_status, write_status
+
+    marts = tmp_path / "marts"
+    shutil.copytree(marts_dir, marts)
+    rows = (
+        "| facility_id | hour_start_local | peak_occupied | capacity |\n|---|---|---|---|\n"
+        "| FAC-002 | 2026-11-18 09:00 | 431 | 400 |\n| <b>x</b> | - | - | - |"
+    )
+    failing = CheckResult(
+        "mart_occupancy_hourly", "occupancy_rate_in_range", False, "WARN",
+        "Holds back FAC-002: 1 hour(s) with a rate outside 0..1", failing_rows=rows,
+    )  # fmt: skip
+    passing = CheckResult("mart_revenue_daily", "has_rows", True, "ERROR", "1,204 rows")
+    both = {"mart_occupancy_hourly", "mart_revenue_daily"}
+    run = RunOutcome(
+        "r1", "refresh_marts", "SUCCESS", "2026-11-22T09:00:00+00:00", both, both,
+        [failing, passing], held={"mart_occupancy_hourly": ["FAC-002"]},
+    )  # fmt: skip
+    write_status(marts, merge_status({}, run))
+
+    content = texts(rendered(Shell(Marts(marts), {}).page("data_quality")))
+    assert "mart_occupancy_hourly · occupancy_rate_in_range (WARN)" in content
+    assert (
+        "Holds back FAC-002" in content and "| FAC-002 | 2026-11-18 09:00 | 431 | 400 |" in content
+    )
+    assert "<b>" not in content and "&lt;b&gt;" in content  # data, not markup
+    occupancy = Shell(Marts(marts), {}).page("occupancy")
+    warning = occupancy.stale_warning()
+    assert "FAC-002" in warning and "1 hour(s) with a rate outside 0..1" in warning
+    assert "Data quality page" in warning
+    clean = texts(rendered(Shell(Marts(marts_dir), {}).page("data_quality")))
+    assert "No check has run yet" in clean

@@ -1,6 +1,8 @@
-"""`parkflow up` end to end: history through the real pipeline, a sensor-triggered refresh
-publishes the marts, the dashboards and the live API answer and agree with the lake, and
-Ctrl-C leaves no process behind."""
+"""`parkflow up` end to end, started as `make demo` starts it (simulated history, then live
+traffic) with a short history: a sensor-triggered refresh publishes the marts, the live API
+agrees with the lake, the platform settles (every page and view shows data in a real browser,
+with no held-back banner; Live is caught up and never above 100% without a flagged count;
+every run the new-data sensor started succeeded), and Ctrl-C leaves no process behind."""
 
 from __future__ import annotations
 
@@ -17,11 +19,15 @@ import duckdb
 import pytest
 
 from parkflow.lake import read_table
+from parkflow.simulator import FaultRates
+from tests.e2e.settled import page_problems, sensor_runs, worker_behind
 from tests.lake_check import lake_sessions
-from tests.processes import group_gone, none_left_using
+from tests.processes import group_gone, none_left_using, stop_group
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 BIN = Path(sys.executable).parent
+#: Run states not yet finished.
+PENDING = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"}
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -45,25 +51,21 @@ def get_json(url: str) -> dict:
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    """`parkflow up --history 0.25` in a data dir of its own, stopped with Ctrl-C after."""
+    """`parkflow up --history 0.5 --simulate` in a data dir of its own, stopped with Ctrl-C
+    after."""
     data_dir = tmp_path_factory.mktemp("up")
     env = {**os.environ, "PARKFLOW_DATA_DIR": str(data_dir), "PARKFLOW_PLATE_KEY": "e" * 32}
     env.pop("PARKFLOW_KAFKA_BOOTSTRAP", None)
     log = (data_dir / "up.log").open("wb")
     process = subprocess.Popen(
-        [BIN / "parkflow", "up", "--history", "0.25", "--facilities", "3"],
+        [BIN / "parkflow", "up", "--history", "0.5", "--simulate", "--facilities", "3"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     run_file = data_dir / "run" / "up.json"
     urls = wait_for(lambda: json.loads(run_file.read_text()), timeout=300)
     assert urls, (data_dir / "up.log").read_text()[-3000:]
     yield process, urls, data_dir
-    if process.poll() is None:  # a test failed before the Ctrl-C test ran
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    stop_group(process, grace=60)  # when a test failed before the Ctrl-C test ran
     log.close()
 
 
@@ -110,6 +112,53 @@ def test_live_occupancy_the_lake_and_the_marts_agree(platform):
         "select count(distinct session_id) from read_parquet($p)", {"p": str(marts)}
     ).fetchone()[0]
     assert 0 < published <= len(landed)
+
+
+def test_the_platform_settles_with_every_page_showing_data(platform):
+    _, urls, data_dir = platform
+    assert wait_for(lambda: (data_dir / "marts" / "fct_parking_sessions.parquet").exists(), 420)
+
+    def caught_up() -> bool:
+        behind = worker_behind(urls["worker"])
+        return not (behind["payloads"] or behind["batches"] or behind["catching_up"])
+
+    assert wait_for(caught_up, timeout=300), worker_behind(urls["worker"])
+    problems: dict[str, str] = {}
+
+    def every_page_has_data() -> bool:
+        problems.clear()
+        problems.update(page_problems(urls["dashboard"], urls["worker"]))
+        return not problems
+
+    assert wait_for(every_page_has_data, timeout=420, every=5), problems
+    finished = [r for r in sensor_runs(urls["dagster"]) if r["status"] not in PENDING]
+    assert finished, "the sensor started no run"
+    assert {r["status"] for r in finished} == {"SUCCESS"}, finished
+
+
+def test_the_data_quality_figures_are_the_simulated_fault_rates(platform):
+    """Dead letters, duplicates and late deliveries as often as the simulator makes them (the
+    default `FaultRates`), and no event counted late or backfilled for being in the history
+    the worker read as a backlog."""
+    _, _, data_dir = platform
+    mart = data_dir / "marts" / "mart_data_quality_daily.parquet"
+    assert wait_for(mart.exists, timeout=420)
+    events, landed, late, backfilled, duplicates, dead = duckdb.execute(
+        """select sum(events), sum(rows_landed), sum(late_events), sum(backfilled_events),
+                  sum(duplicate_rows), sum(dead_letters) from read_parquet($p)""",
+        {"p": str(mart)},
+    ).fetchone()
+    faults = FaultRates()
+    # a late payload is 1-15 minutes late (uniform), counted late beyond 5 minutes
+    late_beyond_5_min = faults.late * (900 - 300) / (900 - 60)
+    measured = {
+        "dead letters": (dead / (events + dead), faults.garbage),
+        "duplicates": (duplicates / landed, faults.duplicate),
+        "late": (late / events, late_beyond_5_min),
+    }
+    for what, (share, configured) in measured.items():
+        assert 0.5 * configured <= share <= 1.5 * configured, (what, share, configured)
+    assert backfilled == 0
 
 
 def test_ctrl_c_stops_everything(platform):

@@ -30,7 +30,7 @@ def simulated(worker):
     config = SimulationConfig(
         start=datetime(2026, 11, 16, 5, tzinfo=UTC), days=0.3, facilities=3, seed=12, faults=faults
     )
-    sink = KafkaSink(worker.bootstrap, Settings().partitions)
+    sink = KafkaSink(worker.bootstrap, Settings().partitions, stamp_delivery=True)
     return asyncio.run(run_simulation(config, sink, PluginRegistry.discover()))
 
 
@@ -111,6 +111,16 @@ def test_sessions_in_the_lake_are_those_of_the_plain_matcher(worker, simulated):
     assert all(a["ts"] > end - timedelta(minutes=10) for a in extra)
 
 
+def test_events_land_with_their_simulated_delivery_time_as_received_at(worker, simulated):
+    expected_events = sum(v.events for v in simulated.vendors.values())
+    assert wait_for(lambda: read_table(worker.data_dir, "events").num_rows >= expected_events)
+    events = read_table(worker.data_dir, "events").to_pylist()
+    # delivered during the simulated morning of 2026-11-16, landed now, and never before
+    # their event time (no late fault in this traffic)
+    assert all(e["ts"] <= e["received_at"] < datetime(2026, 11, 17, tzinfo=UTC) for e in events)
+    assert all(e["received_at"] < e["ingested_at"] for e in events)
+
+
 def test_live_occupancy_agrees_with_the_lake(worker, simulated):
     """Vehicles inside = the OPEN sessions (entries - exits, corrected where an exit or an
     entry was missed); zones = occupied bays; counted = the last reading."""
@@ -144,6 +154,13 @@ def test_live_occupancy_agrees_with_the_lake(worker, simulated):
     }
     assert wait_for(lambda: {k: live().get(k) for k in expected()} == expected())
     assert open_sessions() > 0
+    # read to the end: nothing behind, and the live clock is the newest event counted
+    answer = worker.get("/live/occupancy")
+    assert answer["backlog"] == {"payloads": 0, "batches": 0, "catching_up": False}
+    counted_types = {"entry", "exit", "bay_status", "occupancy_count"}
+    newest = max(e["ts"] for e in events if e["event_type"] in counted_types)
+    assert datetime.fromisoformat(answer["event_time"]) >= newest
+    assert datetime.fromisoformat(worker.get("/live/alerts")["event_time"]) >= newest
 
 
 def test_device_alerts_land_in_the_lake_and_show_live(worker, simulated):

@@ -286,3 +286,9 @@ def test_the_status_file_says_which_marts_are_stale_and_why(bad_run):
     checks = {(c["asset"], c["check"]): c for c in status["checks"]}
     assert checks[("mart_data_quality_daily", "duplicate_share")]["passed"] is False
     assert checks[("mart_data_quality_daily", "duplicate_share")]["severity"] == "WARN"
+    # a failing check keeps the rows it found, for the dashboards' Data quality page
+    rates = checks[("mart_occupancy_hourly", "occupancy_rate_in_range")]
+    assert rates["passed"] is False and rates["failing_rows"].startswith("| ")
+    assert any(f in rates["failing_rows"] for f in hourly["held_facilities"])
+    passed = [c for c in status["checks"] if c["passed"]]
+    assert passed and all(c["failing_rows"] == "" for c in passed)

@@ -4,11 +4,12 @@ from types import SimpleNamespace
 
 from faust.types import TP
 
-from streaming.backlog import MAX_EVENTS_LAG, MAX_LAG, catching_up
+from streaming.backlog import MAX_EVENTS_LAG, MAX_LAG, backlog, catching_up
 
 RAW = TP("raw.camguard", 0)
 EVENTS = TP("parking.events", 0)
 DEADLETTER = TP("parking.deadletter", 0)
+OCCUPANCY = TP("parking.occupancy", 0)
 CHANGELOG = TP("parkflow-sessions-changelog", 0)
 
 
@@ -45,3 +46,19 @@ def test_only_input_partitions_of_this_worker_count():
     assert not catching_up(app_with({CHANGELOG: 10_000, DEADLETTER: 10_000}, {}))
     assert not catching_up(app_with({RAW: 10_000}, {RAW: 0}, assigned=set()))
     assert not catching_up(app_with({EVENTS: 10_000}, {EVENTS: 0}, assigned={RAW}))
+
+
+def test_the_backlog_counts_payloads_and_batches_still_to_read():
+    ends = {RAW: 5000, TP("raw.paymaster", 1): 300, EVENTS: 40, OCCUPANCY: 12, CHANGELOG: 900}
+    read = {RAW: 999, TP("raw.paymaster", 1): 299, EVENTS: 9, OCCUPANCY: 11}
+    report = backlog(app_with(ends, read))
+    assert (report.payloads, report.batches, report.catching_up) == (4000, 30, True)
+    steady = backlog(app_with({RAW: 10, OCCUPANCY: 12}, {RAW: 9, OCCUPANCY: 11}))
+    assert (steady.payloads, steady.batches, steady.catching_up) == (0, 0, False)
+
+
+def test_an_occupancy_agent_far_behind_is_catching_up_for_the_live_view():
+    # the raw and events topics are read, the live counts' own topic is not yet
+    report = backlog(app_with({RAW: 10, OCCUPANCY: 500}, {RAW: 9, OCCUPANCY: 100}))
+    assert report.catching_up and report.batches == 399
+    assert not catching_up(app_with({RAW: 10, OCCUPANCY: 500}, {RAW: 9, OCCUPANCY: 100}))

@@ -206,3 +206,40 @@ def test_the_worker_places_dead_letters_after_the_events_of_earlier_batches(payl
         normalizer.normalize(rejects), rejects, read_from(rejects, 1), clock, True
     )
     assert [d.feed_time for d in elsewhere] == [None, None, None]
+
+
+def test_the_lake_lines_carry_when_each_payload_was_received_and_kafka_does_not(payloads, tmp_path):
+    received = [1_762_000_000.0 + i if i % 3 else None for i in range(len(payloads))]
+    batch = Normalizer(REGISTRY, None, MAX_BYTES).normalize(payloads, received=received)
+    LakeWriter(tmp_path).write_event_lines(batch.lake)
+    landed = read_table(tmp_path, "events").to_pylist()
+    expected = {}
+    for index, item in enumerate(reference(payloads, None)):
+        for event in [] if isinstance(item, str) else item:
+            at = received[index]
+            expected[event.event_id] = None if at is None else datetime.fromtimestamp(at, UTC)
+    assert {r["event_id"]: r["received_at"] for r in landed} == expected
+    assert any(expected.values()) and None in expected.values()
+    # the records sent on are canonical events, which have no such field
+    for _, lines in batch.events:
+        assert all(b"received_at" not in line for line in lines.split(b"\n"))
+
+
+def test_a_payload_is_received_when_its_sender_says_else_when_its_record_was_produced(
+    monkeypatch,
+):
+    monkeypatch.setenv("PARKFLOW_KAFKA_BOOTSTRAP", "127.0.0.1:1")  # streaming.app needs one
+    import streaming.app  # noqa: F401  (the app imports its agents)
+    from parkflow.kafka import DELIVERED_AT_HEADER
+    from streaming.agents.normalize import received_time
+
+    def message(timestamp, kind=0, headers=()):
+        return SimpleNamespace(timestamp=timestamp, timestamp_type=kind, headers=list(headers))
+
+    now = 1_765_000_000.0
+    stamped = [(DELIVERED_AT_HEADER, b"1762000000123")]
+    assert received_time(message(now - 5, headers=stamped), now) == 1_762_000_000.123
+    assert received_time(message(now - 5), now) == now - 5  # the producer's CreateTime
+    assert received_time(message(now + 3600), now) == now  # a sender's clock ahead: now
+    assert received_time(message(now - 5, kind=1), now) is None  # the broker's LogAppendTime
+    assert received_time(message(now - 5, headers=[(DELIVERED_AT_HEADER, b"soon")]), now) == now - 5

@@ -91,7 +91,24 @@ def test_a_negative_count_is_kept_not_clamped_at_zero():
     assert feed(rules, [exit_(), exit_()]) == []
     assert rules.counts == {"FAC-001": -2}
     [row] = rules.snapshot()
-    assert (row.occupied, row.occupancy_rate) == (-2, -0.2)
+    assert (row.occupied, row.occupancy_rate, row.flagged) == (-2, -0.2, True)
+
+
+def test_a_count_above_capacity_is_flagged_and_full_is_not():
+    rules = tracker()
+    feed(rules, [count(400, facility="FAC-002")])
+    assert [r.flagged for r in rules.snapshot()] == [False]
+    feed(rules, [count(401, facility="FAC-002")])
+    assert [(r.occupancy_rate, r.flagged) for r in rules.snapshot()] == [(401 / 400, True)]
+
+
+def test_the_tracker_knows_the_newest_event_time_it_counted():
+    rules = tracker()
+    assert rules.newest is None
+    feed(rules, [entry(at(60)), exit_(at(0))])
+    assert rules.newest == at(60)
+    rules.on_inside("FAC-001", -1, at(90))
+    assert rules.newest == at(90)
 
 
 def test_an_entry_delivered_twice_counts_twice_because_deduplication_is_the_callers_job():

@@ -47,8 +47,12 @@ events as (
         source,
         count(*) as events,
         count(*) filter (where len(flags) > 0) as flagged_events,
-        count(*) filter (where {{ is_late('ingested_at', 'ts') }}) as late_events,
-        count(*) filter (where {{ is_backfilled('ingested_at', 'ts') }}) as backfilled_events,
+        -- received_at, not ingested_at: a backlog the worker reads late was delivered on time
+        -- (rows of stg_events built before it had the column have it null)
+        count(*) filter (where {{ is_late('coalesce(received_at, ingested_at)', 'ts') }})
+            as late_events,
+        count(*) filter (where {{ is_backfilled('coalesce(received_at, ingested_at)', 'ts') }})
+            as backfilled_events,
         count(*) filter (where event_type = 'payment' and amount < 0) as invalid_payments,
         count(*) filter (where f.facility_id is null) as unregistered_events,
         list(distinct e.facility_id order by e.facility_id) filter (where f.facility_id is null)

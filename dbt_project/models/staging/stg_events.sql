@@ -56,6 +56,7 @@ renamed as (
         {{ local_time('e.ts', 'f.timezone') }} as ts_local,
         f.timezone as facility_timezone,
         e.ingested_at,
+        coalesce(e.received_at, e.ingested_at) as received_at,
         e."date" as lake_date,
 
         ---------- quality
