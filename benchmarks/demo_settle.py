@@ -4,7 +4,8 @@ dashboard page showing data, and the new-data sensor's runs that failed.
 Each run starts the platform as `make demo` does (`parkflow up --history N --simulate`, one
 seed per run) in a fresh data dir, on free ports, and watches it:
 
-- **lag 0**: the first moment the worker's live API has no payload and no batch left to read;
+- **lag 0**: the first moment the worker's live API has nothing left to read and has counted
+  events of the last five minutes (the live traffic's);
 - **pages with data**: the first moment every dashboard page and view shows data, with no
   "held back" banner, and Live is online, caught up and below 100% wherever no count is
   flagged (`tests/e2e/settled.py`, in a real browser);
@@ -37,7 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.e2e.settled import page_problems, sensor_runs, worker_behind  # noqa: E402
+from tests.e2e.settled import caught_up_to_now, page_problems, sensor_runs  # noqa: E402
 from tests.processes import stop_group  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -83,11 +84,11 @@ def watch(seed: int, history: float, timeout_min: float, watch_min: float) -> Ou
                 elapsed = time.monotonic() - started
                 try:
                     urls = urls or json.loads((data_dir / "run" / "up.json").read_text())
-                    behind = worker_behind(urls["worker"])
+                    caught_up = caught_up_to_now(urls["worker"])
                 except (OSError, ValueError, KeyError):
                     time.sleep(5)
                     continue
-                if outcome.lag_zero_s is None and not behind["payloads"] and not behind["batches"]:
+                if outcome.lag_zero_s is None and caught_up:
                     outcome.lag_zero_s = elapsed
                 if outcome.pages_s is None and (data_dir / "marts").exists():
                     outcome.problems = page_problems(urls["dashboard"], urls["worker"])

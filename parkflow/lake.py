@@ -34,8 +34,9 @@ _MONEY = pa.decimal128(12, 2)
 
 #: Canonical events, all types in one wide table (`event_type` says which columns apply).
 #: A bay's state is `bay_occupied` (bool); a counting system's reading is `occupied` (int).
-#: `received_at` is a lake column, not an event field: when the payload reached its raw topic
-#: (the Kafka record's time, `received_suffix`), null where only `ingested_at` is known.
+#: `received_at` is a lake column, not an event field: when the payload reached ParkFlow (the
+#: worker's `received_time`, written by `received_suffix`), null where only `ingested_at` is
+#: known (an import, a lake build).
 EVENTS = pa.schema(
     [
         ("event_id", pa.string()), ("event_type", pa.string()), ("facility_id", pa.string()),

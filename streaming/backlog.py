@@ -74,11 +74,13 @@ class Backlog:
 
 
 def backlog(app: faust.App, max_events_lag: int = MAX_EVENTS_LAG) -> Backlog:
-    """The records this worker's input partitions are behind the broker's last reported end."""
+    """The records this worker's input partitions are behind the broker's last reported end
+    (a partition counts once a message of it has been read: the monitor learns its end then).
+    Catching up too while partitions are being assigned."""
     monitor = app.monitor
     ends, read = monitor.tp_end_offsets, monitor.tp_read_offsets
     payloads = batches = 0
-    occupancy_behind = False
+    occupancy_behind = bool(app.rebalancing)
     for tp in app.consumer.assignment():
         if tp not in ends:
             continue

@@ -279,7 +279,8 @@ def _when(moment: datetime) -> str:
 
 
 def event_clock(snapshot: LiveSnapshot) -> str:
-    """ " Newest event: ..." when the feed's clock is over 5 minutes behind the wall clock."""
+    """The status line's "Newest event: ..." when the feed's clock is over 5 minutes behind
+    the wall clock (a backlog, a feed that stopped); "" otherwise."""
     if snapshot.event_time is None:
         return ""
     behind_min = (snapshot.fetched_at - snapshot.event_time).total_seconds() / 60

@@ -2,7 +2,7 @@
 
 Shared by the end-to-end test of `parkflow up` and `benchmarks/demo_settle.py`:
 
-- `worker_behind`: the payloads and batches the worker has still to read (its live API);
+- `worker_behind`, `caught_up_to_now`: what the worker has still to read (its live API);
 - `sensor_runs`: the status of the runs the new-data sensor started (Dagster's GraphQL);
 - `page_problems`: every dashboard page and view in a real browser (Debian's chromium, async
   Playwright, so no event loop outlives the call): what is wrong with each, empty when it shows
@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 import urllib.request
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,16 @@ def get_json(url: str, timeout: float = 10) -> dict[str, Any]:
 def worker_behind(worker_url: str) -> dict[str, Any]:
     """The worker's `backlog` (payloads, batches, catching_up) from its live API."""
     return get_json(worker_url + "/live/occupancy")["backlog"]
+
+
+def caught_up_to_now(worker_url: str, within_s: float = 300) -> bool:
+    """Whether the worker has nothing left to read and has counted events of the last
+    `within_s` seconds (live traffic flows: its clock is the wall clock once caught up)."""
+    answer = get_json(worker_url + "/live/occupancy")
+    behind, newest = answer["backlog"], answer.get("event_time")
+    if behind["payloads"] or behind["batches"] or behind["catching_up"] or newest is None:
+        return False
+    return time.time() - datetime.fromisoformat(newest).timestamp() < within_s
 
 
 def sensor_runs(dagster_url: str, limit: int = 100) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ import pytest
 
 from parkflow.lake import read_table
 from parkflow.simulator import FaultRates
-from tests.e2e.settled import page_problems, sensor_runs, worker_behind
+from tests.e2e.settled import caught_up_to_now, page_problems, sensor_runs, worker_behind
 from tests.lake_check import lake_sessions
 from tests.processes import group_gone, none_left_using, stop_group
 
@@ -118,11 +118,7 @@ def test_the_platform_settles_with_every_page_showing_data(platform):
     _, urls, data_dir = platform
     assert wait_for(lambda: (data_dir / "marts" / "fct_parking_sessions.parquet").exists(), 420)
 
-    def caught_up() -> bool:
-        behind = worker_behind(urls["worker"])
-        return not (behind["payloads"] or behind["batches"] or behind["catching_up"])
-
-    assert wait_for(caught_up, timeout=300), worker_behind(urls["worker"])
+    assert wait_for(lambda: caught_up_to_now(urls["worker"]), 300), worker_behind(urls["worker"])
     problems: dict[str, str] = {}
 
     def every_page_has_data() -> bool:

@@ -13,10 +13,12 @@ OCCUPANCY = TP("parking.occupancy", 0)
 CHANGELOG = TP("parkflow-sessions-changelog", 0)
 
 
-def app_with(ends: dict, read: dict, assigned: set | None = None) -> SimpleNamespace:
+def app_with(
+    ends: dict, read: dict, assigned: set | None = None, rebalancing: bool = False
+) -> SimpleNamespace:
     monitor = SimpleNamespace(tp_end_offsets=ends, tp_read_offsets=read)
     consumer = SimpleNamespace(assignment=lambda: assigned if assigned is not None else set(ends))
-    return SimpleNamespace(monitor=monitor, consumer=consumer)
+    return SimpleNamespace(monitor=monitor, consumer=consumer, rebalancing=rebalancing)
 
 
 def test_a_raw_partition_read_to_its_end_is_not_a_backlog():
@@ -62,3 +64,8 @@ def test_an_occupancy_agent_far_behind_is_catching_up_for_the_live_view():
     report = backlog(app_with({RAW: 10, OCCUPANCY: 500}, {RAW: 9, OCCUPANCY: 100}))
     assert report.catching_up and report.batches == 399
     assert not catching_up(app_with({RAW: 10, OCCUPANCY: 500}, {RAW: 9, OCCUPANCY: 100}))
+
+
+def test_a_worker_being_assigned_its_partitions_is_catching_up():
+    assert backlog(app_with({RAW: 10}, {RAW: 9}, rebalancing=True)).catching_up
+    assert not backlog(app_with({RAW: 10}, {RAW: 9})).catching_up
