@@ -16,6 +16,9 @@ seed per run) in a fresh data dir, on free ports, and watches it:
 A run that never has every page with data within `--timeout` minutes did not settle; so does
 one with a failed sensor run. Exit status 1 when any run did not settle.
 
+`--fresh-clone` runs `make demo` itself in a new clone of this repository instead: times then
+start at `make demo` and include creating the venv and installing (the README's figures).
+
 Run it on a quiet machine: the timings include the backfill, dbt and the browser, all on the
 same cores. `python benchmarks/demo_settle.py --runs 5` takes about 12 minutes per run at the
 default 28 days.
@@ -63,19 +66,31 @@ class Outcome:
         return self.pages_s is not None and not self.runs["FAILURE"]
 
 
-def watch(seed: int, history: float, timeout_min: float, watch_min: float) -> Outcome:
-    """Start the platform with `seed` and watch it until it has settled and been watched."""
+def watch(
+    seed: int, history: float, timeout_min: float, watch_min: float, fresh_clone: bool = False
+) -> Outcome:
+    """Start the platform with `seed` and watch it until it has settled and been watched.
+    `fresh_clone`: `make demo` in a new clone of this repository instead (its own venv, seed
+    and history; times then include the install)."""
     outcome = Outcome(seed, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     with tempfile.TemporaryDirectory(prefix="parkflow-settle-") as folder:
-        data_dir = Path(folder)
-        env = {**os.environ, "PARKFLOW_DATA_DIR": str(data_dir)}
-        env.pop("PARKFLOW_KAFKA_BOOTSTRAP", None)
-        log = (data_dir / "up.log").open("wb")
-        command = [str(BIN / "parkflow"), "up", "--history", str(history), "--simulate"]
+        log_path = Path(folder) / "up.log"
+        if fresh_clone:
+            checkout = Path(folder) / "parkflow"
+            subprocess.run(["git", "clone", "-q", str(REPO), str(checkout)], check=True)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PARKFLOW_")}
+            command, cwd, data_dir = ["make", "demo"], checkout, checkout / "data"
+        else:
+            data_dir = Path(folder) / "data"
+            env = {**os.environ, "PARKFLOW_DATA_DIR": str(data_dir)}
+            env.pop("PARKFLOW_KAFKA_BOOTSTRAP", None)
+            command = [str(BIN / "parkflow"), "up", "--history", str(history), "--simulate"]
+            command, cwd = [*command, "--seed", str(seed)], REPO
+        log = log_path.open("wb")
         started = time.monotonic()
         process = subprocess.Popen(
-            [*command, "--seed", str(seed)], cwd=REPO, env=env,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
         try:
             urls = None
@@ -103,7 +118,7 @@ def watch(seed: int, history: float, timeout_min: float, watch_min: float) -> Ou
             stop_group(process)
             log.close()
             if not outcome.settled:
-                outcome.log_tail = (data_dir / "up.log").read_text(errors="replace")[-2000:]
+                outcome.log_tail = log_path.read_text(errors="replace")[-2000:]
     return outcome
 
 
@@ -116,6 +131,11 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=30, help="Minutes to settle at most.")
     parser.add_argument("--watch", type=float, default=3, help="Minutes watched after settling.")
+    parser.add_argument(
+        "--fresh-clone",
+        action="store_true",
+        help="Run `make demo` in a fresh clone (install included; its seed 7 and 28 days).",
+    )
     parser.add_argument("--json", type=Path, help="Also write the outcomes here.")
     args = parser.parse_args()
 
@@ -123,7 +143,7 @@ def main() -> None:
     print("| seed | started | lag 0 | every page with data | sensor runs (ok / failed) | settled |")
     print("|---|---|---|---|---|---|")
     for seed in range(args.first_seed, args.first_seed + args.runs):
-        outcome = watch(seed, args.history, args.timeout, args.watch)
+        outcome = watch(seed, args.history, args.timeout, args.watch, args.fresh_clone)
         outcomes.append(outcome)
         lag = f"{outcome.lag_zero_s / 60:.1f} min" if outcome.lag_zero_s else "never"
         pages = f"{outcome.pages_s / 60:.1f} min" if outcome.pages_s else "never"
