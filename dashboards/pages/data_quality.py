@@ -95,7 +95,8 @@ class DataQualityPage(Page):
     def _checks(self) -> list[pn.viewable.Viewable]:
         checks = PublicationStatus(self.store.folder).checks()
         if checks.empty:
-            return [ui.empty("No check has run yet.", title="No checks")]
+            # a note, not an empty state: the page has data, only Dagster has not run yet
+            return [ui.note("No check has run yet: Dagster records them after its first run.")]
         failed = checks[checks["outcome"] == "FAILED"]
         parts: list[pn.viewable.Viewable] = []
         for row in failed.itertuples():
