@@ -41,11 +41,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.e2e.settled import caught_up_to_now, page_problems, sensor_runs  # noqa: E402
+from tests.e2e.settled import (  # noqa: E402
+    FINISHED,
+    caught_up_to_now,
+    page_problems,
+    sensor_runs,
+)
 from tests.processes import stop_group  # noqa: E402
 
 BIN = Path(sys.executable).parent
-FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
 @dataclass

@@ -32,6 +32,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 #: Longest a page may take to draw its charts and tables, in ms.
 PAGE_TIMEOUT_MS = 45_000
 
+#: Run states a run ends in.
+FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 SENSOR_RUNS = """
 query SensorRuns($limit: Int!) {
   runsOrError(
